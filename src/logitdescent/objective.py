@@ -1,0 +1,160 @@
+"""The objective that solvers minimize: the kernel bound to one data set.
+
+Solvers see a flat parameter vector ``theta = [w_1, ..., w_n, b]`` (the ``b``
+only when an intercept is fitted) and call :meth:`LogisticObjective.loss_grad`;
+they never learn which kernel or backend computed the numbers. A backend (Dask,
+say) plugs in by supplying an object with the same methods.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+
+from .kernel import penalty_strength
+from .kernel import _numpy_loss_and_grad
+
+__all__ = ["LogisticObjective"]
+
+
+class LogisticObjective:
+    """Mean log-loss plus L2 penalty on ``theta = [w, b]``, for the solvers.
+
+    Parameters
+    ----------
+    X : {ndarray, scipy.sparse matrix} of shape (m, n)
+        float32 or float64 examples; kept by reference, never copied.
+    y : ndarray of shape (m,)
+        Targets in {0, 1}, X's dtype.
+    sample_weight : ndarray of shape (m,) or None
+        Non-negative weights (class weights already folded in).
+    C : float, default=inf
+        Inverse L2 strength, scikit-learn's convention; ``inf`` means none.
+    fit_intercept : bool, default=True
+        Whether ``theta`` ends with the intercept ``b``.
+
+    Attributes
+    ----------
+    n_params : int
+        ``n + fit_intercept``.
+    weight_sum : float
+        ``S``: the number of examples, or the sum of the sample weights.
+    l2 : float
+        ``lambda = 1 / (C S)``, the coefficient of ``lambda/2 ||w||^2``.
+    """
+
+    def __init__(self, X, y, sample_weight=None, *, C=np.inf, fit_intercept=True):
+        self.X = X
+        self.y = y
+        self.sample_weight = sample_weight
+        self.fit_intercept = bool(fit_intercept)
+        self.n_features = X.shape[1]
+        self.n_params = self.n_features + int(self.fit_intercept)
+        self.weight_sum = (
+            float(X.shape[0]) if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
+        )
+        self.C = C
+        self.l2 = penalty_strength(C, self.weight_sum)
+        self.n_evals = 0
+
+    @property
+    def dtype(self):
+        return self.X.dtype
+
+    def split(self, theta):
+        """``theta -> (w, b)``; ``b`` is 0.0 without an intercept."""
+        theta = np.asarray(theta)
+        if self.fit_intercept:
+            return theta[:-1], float(theta[-1])
+        return theta, 0.0
+
+    def join(self, w, b):
+        """``(w, b) -> theta`` in float64, the solvers' working precision."""
+        w = np.asarray(w, dtype=np.float64).ravel()
+        return np.concatenate([w, [float(b)]]) if self.fit_intercept else w.copy()
+
+    def loss_grad(self, theta):
+        """Cost ``J`` and gradient ``dJ/dtheta`` (float64, shape ``(n_params,)``)."""
+        self.n_evals += 1
+        w, b = self.split(theta)
+        J, dw, db = _numpy_loss_and_grad(
+            np.asarray(w, dtype=self.dtype), b, self.X, self.y, self.sample_weight, self.C
+        )
+        grad = np.empty(self.n_params)
+        grad[: self.n_features] = dw
+        if self.fit_intercept:
+            grad[-1] = db
+        return J, grad
+
+    def loss(self, theta):
+        """Cost only (one gradient pass is saved where it matters to a solver)."""
+        return self.loss_grad(theta)[0]
+
+    def decision(self, theta, rows=slice(None)):
+        w, b = self.split(theta)
+        return self.X[rows] @ np.asarray(w, dtype=self.dtype) + b
+
+    def _curvature_weights(self, theta):
+        """``d_i = s_i a_i (1 - a_i) / S``, the Hessian's diagonal weights."""
+        a = expit(self.decision(theta))
+        d = a * (1 - a)
+        if self.sample_weight is not None:
+            d *= self.sample_weight
+        return d / self.weight_sum
+
+    def hessian(self, theta):
+        """The exact Hessian, ``[X 1]^T D [X 1] + lambda I_w``, float64 (p, p).
+
+        One pass over X to form ``X^T D X``; for moderate ``n`` only.
+        """
+        d = self._curvature_weights(theta).astype(np.float64)
+        X = self.X
+        n, p = self.n_features, self.n_params
+        H = np.empty((p, p))
+        if sp.issparse(X):
+            XtDX = (X.T @ sp.diags(d.astype(X.dtype)) @ X).toarray()
+            XtD1 = np.asarray(X.T @ d).ravel()
+        else:
+            XtDX = (X.T * d.astype(X.dtype)) @ X
+            XtD1 = X.T @ d.astype(X.dtype)
+        H[:n, :n] = XtDX
+        if self.fit_intercept:
+            H[:n, n] = H[n, :n] = XtD1
+            H[n, n] = d.sum()
+        H[np.arange(n), np.arange(n)] += self.l2
+        return H
+
+    def lipschitz_bound(self, n_power_iter=4, seed=0):
+        """An estimate of the gradient's Lipschitz constant ``L``.
+
+        ``L = lambda_max([X 1]^T S [X 1]) / (4 S) + lambda``, since
+        ``a (1 - a) <= 1/4``. The largest eigenvalue is estimated by a few
+        power iterations (two passes over X each); solvers that use it guard
+        the step with a sufficient-decrease test, so an estimate from below
+        costs a backtracking step, never a divergence.
+        """
+        rng = np.random.default_rng(seed)
+        v = rng.standard_normal(self.n_params)
+        v /= np.linalg.norm(v)
+        s = self.sample_weight
+        eig = 0.0
+        for _ in range(n_power_iter):
+            w, b = self.split(v)
+            u = np.asarray(self.X @ w.astype(self.dtype), dtype=np.float64) + b
+            if s is not None:
+                u *= s
+            Gv = np.empty(self.n_params)
+            Gv[: self.n_features] = self.X.T @ u.astype(self.dtype)
+            if self.fit_intercept:
+                Gv[-1] = u.sum()
+            eig = float(np.dot(v, Gv))
+            norm = np.linalg.norm(Gv)
+            if norm == 0:
+                break
+            v = Gv / norm
+        # The Rayleigh quotient approaches lambda_max from below; the slack
+        # makes most first steps succeed without backtracking.
+        bound = 1.1 * eig / (4.0 * self.weight_sum) + self.l2
+        # All-zero data has a zero gradient already; any positive L will do.
+        return bound if bound > 0 else 1.0
