@@ -298,4 +298,5 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         -------
         labels : ndarray of shape (m,)
         """
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+        z = self.decision_function(X)
+        return self.classes_[(z > 0).astype(int)]

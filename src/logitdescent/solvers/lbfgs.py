@@ -2,8 +2,8 @@
 
 SciPy provides the quasi-Newton machinery; logitdescent provides ``J`` and its
 gradient through ``jac=True``. SciPy's ``pgtol`` test is the shared stopping
-rule ``max |grad| <= tol``; ``ftol`` is set to a few ulps so that it never
-stops the solver first.
+rule ``max |grad| <= tol``; ``ftol = 0`` so that SciPy's relative-cost test
+stops the solver only once the cost no longer changes at all.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from ._common import SolverResult, gradient_converged
 
 #: Number of correction pairs kept (SciPy's ``maxcor``).
 HISTORY_SIZE = 10
-#: Relative cost change below which SciPy would stop; tiny so ``tol`` decides.
-FTOL = 64 * np.finfo(float).eps
+#: Relative cost change below which SciPy stops. scikit-learn's 64 ulps stops at
+#: max |grad| ~1e-8 on standardized breast-cancer data; 0 reaches 1e-10 there.
+FTOL = 0.0
 
 
 def solve(objective, theta0, *, max_iter, tol, callback=None):

@@ -1,0 +1,216 @@
+"""LogisticRegression against scikit-learn's optima, the lecture's updates,
+label handling and parameter errors."""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+
+from logitdescent import LogisticRegression, reference
+
+from .conftest import DTYPES
+
+
+def sklearn_optimum(X, y, C, solver, sample_weight=None):
+    """scikit-learn's solution at a tolerance tighter than anything tested here."""
+    tol = 1e-14 if solver == "lbfgs" else 1e-12
+    sk = SkLogisticRegression(C=C, solver=solver, tol=tol, max_iter=100_000)
+    return sk.fit(X, y, sample_weight=sample_weight)
+
+
+def relative_error(est, ref):
+    theta, theta_ref = np.append(est.coef_, est.intercept_), np.append(ref.coef_, ref.intercept_)
+    return np.linalg.norm(theta - theta_ref) / np.linalg.norm(theta_ref)
+
+
+@pytest.mark.parametrize("C", [1.0, 100.0])
+def test_default_solver_reaches_scikit_learn_optimum_on_raw_data(breast_cancer, C):
+    # Raw features span 1e-3 .. 4e3. sklearn's newton-cholesky reaches the
+    # exact optimum there (its lbfgs stalls at max |gradient| ~1e-4).
+    X, y = breast_cancer
+    ours = LogisticRegression(C=C, tol=1e-10).fit(X, y)
+    assert ours.converged_
+    assert relative_error(ours, sklearn_optimum(X, y, C, "newton-cholesky")) < 1e-6
+
+
+@pytest.mark.parametrize("solver", ["auto", "newton", "lbfgs"])
+def test_reaches_scikit_learn_lbfgs_optimum_on_scaled_data(breast_cancer_scaled, solver):
+    X, y = breast_cancer_scaled
+    ours = LogisticRegression(solver=solver, tol=1e-10, max_iter=10_000).fit(X, y)
+    ref = sklearn_optimum(X, y, 1.0, "lbfgs")
+    # sklearn's lbfgs stops by its ftol at max |gradient| ~1e-8, which with the
+    # smallest Hessian eigenvalue ~1/(C m) bounds its own error near 1e-6.
+    assert relative_error(ours, ref) < 1e-6
+    # Against the exact optimum (newton-cholesky, gradient ~1e-17) ours is far closer.
+    assert relative_error(ours, sklearn_optimum(X, y, 1.0, "newton-cholesky")) < 1e-7
+
+
+@pytest.mark.parametrize("spelling", [dict(penalty=None), dict(C=np.inf)])
+def test_unpenalized_fit_reaches_unpenalized_optimum(diabetes_binary, spelling):
+    X, y = diabetes_binary
+    ours = LogisticRegression(tol=1e-10, **spelling).fit(X, y)
+    ref = sklearn_optimum(X, y, np.inf, "newton-cholesky")
+    assert relative_error(ours, ref) < 1e-8
+
+
+def test_weighted_fit_reaches_scikit_learn_optimum(breast_cancer_scaled, rng):
+    X, y = breast_cancer_scaled
+    s = rng.uniform(0.2, 5.0, y.size)
+    ours = LogisticRegression(C=0.5, tol=1e-10).fit(X, y, sample_weight=s)
+    ref = sklearn_optimum(X, y, 0.5, "newton-cholesky", sample_weight=s)
+    assert relative_error(ours, ref) < 1e-8
+
+
+def test_class_weight_equals_sample_weight(breast_cancer_scaled):
+    X, y = breast_cancer_scaled
+    weights = {0: 3.0, 1: 0.5}
+    by_class = LogisticRegression(class_weight=weights, tol=1e-10).fit(X, y)
+    by_sample = LogisticRegression(tol=1e-10).fit(X, y, sample_weight=np.where(y == 0, 3.0, 0.5))
+    np.testing.assert_allclose(by_class.coef_, by_sample.coef_, rtol=1e-12)
+    balanced = LogisticRegression(class_weight="balanced", tol=1e-10).fit(X, y)
+    ref = SkLogisticRegression(class_weight="balanced", solver="newton-cholesky", tol=1e-12).fit(X, y)
+    assert relative_error(balanced, ref) < 1e-8
+
+
+COURSE_X = np.array([[1.0, 3.0], [2.0, 4.0], [-1.0, -3.2]])
+COURSE_Y = np.array([1, 0, 1])
+
+
+def test_gd_reproduces_the_course_notebook():
+    # Published: optimize(w=[1, 2], b=2, num_iterations=100, learning_rate=0.009).
+    clf = LogisticRegression(penalty=None, solver="gd", learning_rate=0.009, max_iter=100, tol=0)
+    clf.fit(COURSE_X, COURSE_Y, coef_init=[1.0, 2.0], intercept_init=2.0)
+    np.testing.assert_allclose(clf.coef_[0], [0.19033591, 0.12259159], atol=5e-9)
+    np.testing.assert_allclose(clf.intercept_[0], 1.92535983008, atol=5e-12)
+    assert clf.n_iter_ == 100 and clf.loss_curve_.shape == (101,)
+    # The course's predict(): w = [0.1124579, 0.23106775], b = -0.3.
+    clf.coef_, clf.intercept_ = np.array([[0.1124579, 0.23106775]]), np.array([-0.3])
+    np.testing.assert_array_equal(clf.predict([[1.0, 1.2], [-1.1, 2.0], [-3.2, 0.1]]), [1, 1, 0])
+
+
+@pytest.mark.parametrize("k", [0, 1, 7])
+@pytest.mark.parametrize("C", [np.inf, 0.3])
+def test_fixed_step_gd_makes_exactly_k_lecture_updates(rng, k, C):
+    X = rng.standard_normal((30, 3))
+    y = (rng.random(30) < 0.5).astype(int)
+    alpha = 0.5
+    clf = LogisticRegression(C=C, solver="gd", learning_rate=alpha, max_iter=k, tol=0).fit(X, y)
+    # By hand: the lecture's loop, k times, starting from zeros.
+    w, b, costs = reference.gradient_descent(
+        [0.0] * 3, 0.0, X.tolist(), y.tolist(), learning_rate=alpha, num_iterations=k, C=C
+    )
+    np.testing.assert_allclose(clf.coef_[0], w, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(clf.intercept_[0], b, rtol=1e-12, atol=1e-15)
+    assert clf.n_iter_ == k
+    np.testing.assert_allclose(clf.loss_curve_[:k], costs, rtol=1e-12)
+
+
+def test_auto_step_decreases_cost_at_every_update(breast_cancer):
+    X, y = breast_cancer  # raw: Lipschitz constant dominated by features ~1e3
+    with pytest.warns(ConvergenceWarning):
+        clf = LogisticRegression(solver="gd", max_iter=300).fit(X, y)
+    assert np.all(np.diff(clf.loss_curve_) < 0)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["benign", "malignant"]),
+        np.array([False, True]),
+        np.array([-1, 1]),
+        np.array([1, 2]),
+    ],
+    ids=["str", "bool", "pm1", "12"],
+)
+def test_labels_round_trip_through_classes(breast_cancer_scaled, labels):
+    X, y01 = breast_cancer_scaled
+    y = labels[y01]
+    clf = LogisticRegression().fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, labels)
+    pred = clf.predict(X)
+    assert pred.dtype == labels.dtype
+    assert np.mean(pred == y) > 0.98
+    # classes_[1] is the positive class: its probability is sigmoid(z).
+    np.testing.assert_allclose(clf.predict_proba(X)[:, 1], 1 / (1 + np.exp(-clf.decision_function(X))))
+
+
+def test_multiclass_gives_scikit_learn_error():
+    X = np.arange(12.0).reshape(6, 2)
+    with pytest.raises(ValueError, match="Only binary classification is supported. The type of the target is multiclass."):
+        LogisticRegression().fit(X, [0, 1, 2, 0, 1, 2])
+
+
+def test_single_class_is_an_error():
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        LogisticRegression().fit(np.ones((4, 2)), [1, 1, 1, 1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dtype_is_preserved(breast_cancer_scaled, dtype):
+    X, y = breast_cancer_scaled
+    clf = LogisticRegression(tol=1e-4).fit(X.astype(dtype), y)
+    assert clf.coef_.dtype == dtype and clf.intercept_.dtype == dtype
+    assert clf.predict_proba(X.astype(dtype)).dtype == dtype
+
+
+def test_probabilities_are_stable_for_huge_scores():
+    clf = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    X_far = np.array([[-1e300], [1e300]])
+    proba, log_proba = clf.predict_proba(X_far), clf.predict_log_proba(X_far)
+    np.testing.assert_array_equal(proba, [[1.0, 0.0], [0.0, 1.0]])
+    assert log_proba[0, 0] == 0.0 and log_proba[1, 1] == 0.0
+    assert np.all(np.isfinite(log_proba))
+
+
+def test_warm_start_continues_from_previous_solution(breast_cancer_scaled):
+    X, y = breast_cancer_scaled
+    clf = LogisticRegression(warm_start=True, tol=1e-8).fit(X, y)
+    clf.fit(X, y)
+    assert clf.n_iter_ == 0
+
+
+def test_without_intercept(breast_cancer_scaled):
+    X, y = breast_cancer_scaled
+    ours = LogisticRegression(fit_intercept=False, tol=1e-10).fit(X, y)
+    ref = SkLogisticRegression(fit_intercept=False, solver="newton-cholesky", tol=1e-12).fit(X, y)
+    assert ours.intercept_[0] == 0.0
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-7)
+
+
+def test_verbose_prints_cost_like_the_lecture(capsys, breast_cancer_scaled):
+    X, y = breast_cancer_scaled
+    LogisticRegression(solver="gd", learning_rate=0.1, max_iter=200, tol=0, verbose=100).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [f"Cost after iteration {i}" for i in (0, 100, 200)]
+
+
+def test_callback_sees_every_recorded_cost(breast_cancer_scaled):
+    X, y = breast_cancer_scaled
+    seen = []
+    clf = LogisticRegression(solver="gd", learning_rate=0.1, max_iter=20, tol=0)
+    clf.fit(X, y, callback=lambda i, J: seen.append((i, J)))
+    assert [i for i, _ in seen] == list(range(21))
+    np.testing.assert_array_equal([J for _, J in seen], clf.loss_curve_)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(penalty="l3"), "penalty must be"),
+        (dict(C=0.0), "C must be a positive float"),
+        (dict(C="1"), "C must be a positive float"),
+        (dict(solver="sag"), "solver must be one of"),
+        (dict(learning_rate=-0.1), "learning_rate must be a positive float or 'auto'"),
+        (dict(learning_rate="fast"), "learning_rate must be a positive float or 'auto'"),
+        (dict(max_iter=-1), "max_iter must be a non-negative integer"),
+        (dict(tol=-1e-3), "tol must be a non-negative float"),
+    ],
+)
+def test_bad_parameters_name_argument_and_fix(params, match):
+    with pytest.raises(ValueError, match=match):
+        LogisticRegression(**params).fit([[0.0], [1.0]], [0, 1])
+
+
+def test_bad_initial_coefficients_are_explained():
+    with pytest.raises(ValueError, match=r"coef_init must have shape \(2,\) or \(1, 2\)"):
+        LogisticRegression().fit(COURSE_X, COURSE_Y, coef_init=[1.0, 2.0, 3.0])

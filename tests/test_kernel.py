@@ -1,0 +1,143 @@
+"""The vectorized kernel against independent oracles: the lecture's loop,
+finite differences, scikit-learn's loss module and exact limits."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn._loss.loss import HalfBinomialLoss
+from sklearn.linear_model._linear_loss import LinearModelLoss
+
+from logitdescent import loss_and_grad, reference
+from logitdescent.kernel import log_loss_per_example, sigmoid
+
+from .conftest import DTYPES, random_problem
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("C", [np.inf, 0.5])
+@pytest.mark.parametrize("scale", [0.3, 3.0])
+def test_vectorized_equals_lecture_loop(rng, weighted, C, scale):
+    X, y, w, b, s = random_problem(rng, scale=scale)
+    s = s if weighted else None
+    J, dw, db = loss_and_grad(w, b, X, y, s, C=C)
+    J_ref, dw_ref, db_ref = reference.loss_and_grad(w.tolist(), b, X.tolist(), y.tolist(),
+                                                    None if s is None else s.tolist(), C=C)
+    # Both sum the same O(40) terms in different orders: a few ulps apart.
+    np.testing.assert_allclose(J, J_ref, rtol=1e-12)
+    np.testing.assert_allclose(dw, dw_ref, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(db, db_ref, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("C", [np.inf, 0.1])
+def test_gradient_matches_central_differences(rng, weighted, C):
+    X, y, w, b, s = random_problem(rng, m=60, n=4)
+    s = s if weighted else None
+    theta = np.append(w, b)
+
+    def cost(t):
+        return loss_and_grad(t[:-1], t[-1], X, y, s, C=C)[0]
+
+    h = 1e-5  # central differences: truncation O(h^2) = 1e-10, rounding O(eps/h) = 1e-11
+    numeric = np.array([(cost(theta + h * e) - cost(theta - h * e)) / (2 * h) for e in np.eye(theta.size)])
+    _, dw, db = loss_and_grad(w, b, X, y, s, C=C)
+    analytic = np.append(dw, db)
+    rel_err = np.linalg.norm(analytic - numeric) / np.linalg.norm(analytic)
+    assert rel_err < 1e-7
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("C", [np.inf, 2.0])
+def test_matches_scikit_learn_loss_module(rng, weighted, C):
+    X, y, w, b, s = random_problem(rng, m=80, n=6)
+    s = s if weighted else None
+    S = X.shape[0] if s is None else s.sum()
+    sk_loss = LinearModelLoss(base_loss=HalfBinomialLoss(), fit_intercept=True)
+    J_sk, g_sk = sk_loss.loss_gradient(
+        np.append(w, b), X, y, sample_weight=None if s is None else s / S * X.shape[0],
+        l2_reg_strength=0.0 if np.isinf(C) else 1.0 / (C * S),
+    )
+    J, dw, db = loss_and_grad(w, b, X, y, s, C=C)
+    np.testing.assert_allclose(J, J_sk, rtol=1e-12)
+    np.testing.assert_allclose(np.append(dw, db), g_sk, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("z", [1e3, 1e20, -1e3, -1e20, 745.2, -745.2])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_extreme_scores_give_exact_limits(z, dtype):
+    # One example, one feature x = 1, so the score is exactly w.
+    z = np.array(z, dtype=dtype)
+    X = np.ones((2, 1), dtype=dtype)
+    y = np.array([1.0, 0.0], dtype=dtype)
+    L = log_loss_per_example(np.array([z, z]), y)
+    assert np.all(np.isfinite(L))
+    if z > 0:  # a = 1: no loss when y = 1, a loss of z when y = 0
+        assert L[0] <= np.finfo(dtype).tiny and L[1] == z
+    else:
+        assert L[0] == -z and L[1] <= np.finfo(dtype).tiny
+    J, dw, db = loss_and_grad(np.array([z]), 0.0, X, y)
+    assert np.isfinite(J) and np.all(np.isfinite(dw)) and np.isfinite(db)
+    np.testing.assert_allclose(J, abs(float(z)) / 2, rtol=1e-6)
+    # dz = a - y = (1 - 1, 1 - 0) or (0 - 1, 0 - 0): the mean of dz * x is +-1/2.
+    assert db == (0.5 if z > 0 else -0.5) and dw[0] == db
+    assert sigmoid(z) in (0.0, 1.0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dtype_is_preserved(rng, dtype):
+    X, y, w, b, _ = random_problem(rng, dtype=dtype)
+    J, dw, db = loss_and_grad(w, b, X, y)
+    assert dw.dtype == dtype and isinstance(J, float) and isinstance(db, float)
+
+
+def test_float32_agrees_with_float64(rng):
+    X, y, w, b, s = random_problem(rng, m=500, n=8)
+    J64, dw64, db64 = loss_and_grad(w, b, X, y, s, C=1.0)
+    J32, dw32, db32 = loss_and_grad(w.astype(np.float32), b, X.astype(np.float32),
+                                    y.astype(np.float32), s.astype(np.float32), C=1.0)
+    # float32 rounding of the inputs alone moves the result by ~1e-7 relative.
+    np.testing.assert_allclose(J32, J64, rtol=1e-5)
+    np.testing.assert_allclose(dw32, dw64, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_equals_dense(rng, fmt):
+    X, y, w, b, s = random_problem(rng, m=50, n=7)
+    X[rng.random(X.shape) < 0.6] = 0.0
+    dense = loss_and_grad(w, b, X, y, s, C=3.0)
+    sparse = loss_and_grad(w, b, sp.csr_matrix(X).asformat(fmt), y, s, C=3.0)
+    np.testing.assert_allclose(sparse[0], dense[0], rtol=1e-13)
+    np.testing.assert_allclose(sparse[1], dense[1], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(sparse[2], dense[2], rtol=1e-12, atol=1e-15)
+
+
+def test_inputs_are_not_modified(rng):
+    X, y, w, b, s = random_problem(rng)
+    for arr in (X, y, w, s):
+        arr.flags.writeable = False  # any write would raise
+    copies = [a.copy() for a in (X, y, w, s)]
+    loss_and_grad(w, b, X, y, s, C=1.0)
+    for before, after in zip(copies, (X, y, w, s)):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_penalty_never_touches_intercept(rng):
+    X, y, w, b, _ = random_problem(rng)
+    _, _, db_free = loss_and_grad(w, b, X, y)
+    _, _, db_pen = loss_and_grad(w, b, X, y, C=1e-3)
+    assert db_free == db_pen
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(w=np.zeros(3)), r"w must have shape \(5,\)"),
+        (dict(y=np.zeros(7)), r"y must have shape \(40,\)"),
+        (dict(sample_weight=np.ones(3)), r"sample_weight must have shape \(40,\)"),
+    ],
+)
+def test_shape_errors_name_the_argument(rng, bad, match):
+    X, y, w, b, _ = random_problem(rng)
+    args = dict(w=w, b=b, X=X, y=y, sample_weight=None) | bad
+    with pytest.raises(ValueError, match=match):
+        loss_and_grad(**args)
