@@ -33,14 +33,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Inverse regularization strength, > 0; ``np.inf`` means no penalty.
     fit_intercept : bool, default=True
         Whether to fit the bias ``b``.
-    solver : {"auto", "gd", "lbfgs", "newton"}, default="auto"
-        "gd" is the lecture's batch gradient descent. "auto" picks Newton for
-        up to 500 parameters (its iteration count does not depend on how
-        badly the features are scaled) and L-BFGS beyond.
+    solver : {"auto", "gd", "nesterov", "lbfgs", "newton", "sgd"}, default="auto"
+        "gd" is the lecture's batch gradient descent; "nesterov" its
+        accelerated form (FISTA with adaptive restart); "lbfgs" SciPy's
+        L-BFGS-B on our kernel; "newton" Newton-Cholesky with a line search;
+        "sgd" mini-batch stochastic gradient descent (``max_iter`` counts
+        epochs). "auto" picks by problem shape: see docs/solvers.md.
     learning_rate : float or "auto", default="auto"
-        The lecture's ``alpha`` for ``solver="gd"``. "auto" steps by ``1 / L``,
-        ``L`` an estimate of the gradient's Lipschitz constant, backtracking
-        so that every update decreases the cost.
+        The lecture's ``alpha`` for "gd" (and the initial step of "sgd").
+        "auto" steps by ``1 / L``, ``L`` an estimate of the gradient's
+        Lipschitz constant, backtracking so that every update decreases the
+        cost.
     max_iter : int, default=1000
         Maximum number of solver iterations (updates).
     tol : float, default=1e-6
@@ -54,7 +57,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         If > 0, print the cost every ``verbose`` iterations, as the lecture's
         notebook prints it every 100.
     random_state : int, RandomState instance or None, default=None
-        Seed for the solvers that draw random numbers.
+        Seed for the solvers that draw random numbers ("sgd").
+    batch_size : int, default=256
+        Rows per mini-batch for "sgd".
 
     Attributes
     ----------
@@ -100,6 +105,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         warm_start=False,
         verbose=0,
         random_state=None,
+        batch_size=256,
     ):
         self.penalty = penalty
         self.C = C
@@ -112,6 +118,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.verbose = verbose
         self.random_state = random_state
+        self.batch_size = batch_size
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -135,6 +142,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(f"max_iter must be a non-negative integer; got {self.max_iter!r}.")
         if not isinstance(self.tol, numbers.Real) or not self.tol >= 0:
             raise ValueError(f"tol must be a non-negative float; got {self.tol!r}.")
+        if not isinstance(self.batch_size, numbers.Integral) or self.batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer; got {self.batch_size!r}.")
         if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:
             raise ValueError(f"verbose must be a non-negative integer; got {self.verbose!r}.")
 
@@ -216,7 +225,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         objective = LogisticObjective(X, y01, sample_weight, C=C, fit_intercept=self.fit_intercept)
         theta0 = self._initial_theta(objective, coef_init, intercept_init)
         self.solver_ = choose_solver(objective) if self.solver == "auto" else self.solver
-        options = {"learning_rate": self.learning_rate, "random_state": self.random_state}
+        options = {
+            "learning_rate": self.learning_rate,
+            "random_state": self.random_state,
+            "batch_size": self.batch_size,
+        }
         options = {k: options[k] for k in SOLVER_OPTIONS[self.solver_]}
         result = SOLVERS[self.solver_](
             objective,

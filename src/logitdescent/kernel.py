@@ -163,13 +163,24 @@ def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf):
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=dtype)
     _check_kernel_inputs(w, X, y, sample_weight)
-    return _numpy_loss_and_grad(w, float(b), X, y, sample_weight, C)
+    l2 = penalty_strength(C, _weight_sum(X, sample_weight))
+    return numpy_loss_and_grad(w, float(b), X, y, sample_weight, l2)
 
 
-def _numpy_loss_and_grad(w, b, X, y, sample_weight, C):
-    """The vectorized lecture, two passes over X (X w, then X^T dz)."""
-    weight_sum = X.shape[0] if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
-    lam = penalty_strength(C, weight_sum)
+def _weight_sum(X, sample_weight):
+    if sample_weight is None:
+        return float(X.shape[0])
+    return float(np.sum(sample_weight, dtype=np.float64))
+
+
+def numpy_loss_and_grad(w, b, X, y, sample_weight, l2):
+    """The vectorized lecture in NumPy: two passes over X (``X w``, ``X^T dz``).
+
+    Internal form of :func:`loss_and_grad` for validated inputs: ``w`` and
+    ``y`` already in X's dtype and ``l2 = lambda = 1 / (C S)`` precomputed.
+    Works for dense and scipy.sparse X.
+    """
+    weight_sum = _weight_sum(X, sample_weight)
     z = X @ w
     z += b
     L = log_loss_per_example(z, y)
@@ -182,7 +193,18 @@ def _numpy_loss_and_grad(w, b, X, y, sample_weight, C):
     J = float(np.sum(L, dtype=np.float64)) / weight_sum
     dw = np.asarray(X.T @ dz, dtype=X.dtype)
     db = float(np.sum(dz, dtype=np.float64))
-    if lam:
-        J += 0.5 * lam * float(np.dot(w, w))
-        dw += lam * w
+    if l2:
+        J += 0.5 * l2 * float(np.dot(w, w))
+        dw += l2 * w
     return J, dw, db
+
+
+def numpy_loss(w, b, X, y, sample_weight, l2):
+    """The cost alone: one pass over X (for line searches)."""
+    z = X @ w
+    z += b
+    L = log_loss_per_example(z, y)
+    if sample_weight is not None:
+        L *= sample_weight
+    J = float(np.sum(L, dtype=np.float64)) / _weight_sum(X, sample_weight)
+    return J + 0.5 * l2 * float(np.dot(w, w)) if l2 else J

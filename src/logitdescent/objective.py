@@ -12,8 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
-from .kernel import penalty_strength
-from .kernel import _numpy_loss_and_grad
+from .kernel import numpy_loss, numpy_loss_and_grad, penalty_strength
 
 __all__ = ["LogisticObjective"]
 
@@ -33,6 +32,9 @@ class LogisticObjective:
         Inverse L2 strength, scikit-learn's convention; ``inf`` means none.
     fit_intercept : bool, default=True
         Whether ``theta`` ends with the intercept ``b``.
+    l2 : float, optional
+        ``lambda`` itself, overriding the one derived from ``C`` (a mini-batch
+        keeps the full data's penalty).
 
     Attributes
     ----------
@@ -44,23 +46,27 @@ class LogisticObjective:
         ``lambda = 1 / (C S)``, the coefficient of ``lambda/2 ||w||^2``.
     """
 
-    def __init__(self, X, y, sample_weight=None, *, C=np.inf, fit_intercept=True):
+    def __init__(self, X, y, sample_weight=None, *, C=np.inf, fit_intercept=True, l2=None):
         self.X = X
         self.y = y
         self.sample_weight = sample_weight
         self.fit_intercept = bool(fit_intercept)
-        self.n_features = X.shape[1]
+        self.n_samples, self.n_features = X.shape
         self.n_params = self.n_features + int(self.fit_intercept)
         self.weight_sum = (
             float(X.shape[0]) if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
         )
-        self.C = C
-        self.l2 = penalty_strength(C, self.weight_sum)
+        self.l2 = penalty_strength(C, self.weight_sum) if l2 is None else float(l2)
         self.n_evals = 0
 
     @property
     def dtype(self):
         return self.X.dtype
+
+    @property
+    def cost_rtol(self):
+        """Relative rounding error of a computed cost (scores are in X's dtype)."""
+        return 64 * float(np.finfo(self.dtype).eps)
 
     def split(self, theta):
         """``theta -> (w, b)``; ``b`` is 0.0 without an intercept."""
@@ -78,8 +84,8 @@ class LogisticObjective:
         """Cost ``J`` and gradient ``dJ/dtheta`` (float64, shape ``(n_params,)``)."""
         self.n_evals += 1
         w, b = self.split(theta)
-        J, dw, db = _numpy_loss_and_grad(
-            np.asarray(w, dtype=self.dtype), b, self.X, self.y, self.sample_weight, self.C
+        J, dw, db = numpy_loss_and_grad(
+            np.asarray(w, dtype=self.dtype), b, self.X, self.y, self.sample_weight, self.l2
         )
         grad = np.empty(self.n_params)
         grad[: self.n_features] = dw
@@ -88,8 +94,19 @@ class LogisticObjective:
         return J, grad
 
     def loss(self, theta):
-        """Cost only (one gradient pass is saved where it matters to a solver)."""
-        return self.loss_grad(theta)[0]
+        """Cost only: one pass over X instead of two, for line searches."""
+        w, b = self.split(theta)
+        return numpy_loss(np.asarray(w, dtype=self.dtype), b, self.X, self.y, self.sample_weight, self.l2)
+
+    def subset(self, rows):
+        """The objective on the examples ``rows`` (a mini-batch), same penalty.
+
+        Gathers those rows (a copy of the batch only, never of X).
+        """
+        s = None if self.sample_weight is None else self.sample_weight[rows]
+        return LogisticObjective(
+            self.X[rows], self.y[rows], s, fit_intercept=self.fit_intercept, l2=self.l2
+        )
 
     def decision(self, theta, rows=slice(None)):
         w, b = self.split(theta)
@@ -124,6 +141,19 @@ class LogisticObjective:
             H[n, n] = d.sum()
         H[np.arange(n), np.arange(n)] += self.l2
         return H
+
+    def example_lipschitz_max(self):
+        """``max_i L_i``: the largest Lipschitz constant of one example's cost.
+
+        ``L_i = (s_i / mean(s)) ||[x_i 1]||^2 / 4 + lambda``; one pass over X.
+        Mini-batch SGD steps need this bound, not the full-batch one.
+        """
+        X = self.X
+        sq_norms = np.asarray(X.multiply(X).sum(axis=1)).ravel() if sp.issparse(X) else np.einsum("ij,ij->i", X, X)
+        sq_norms = sq_norms.astype(np.float64) + float(self.fit_intercept)
+        if self.sample_weight is not None:
+            sq_norms *= self.sample_weight * (self.n_samples / self.weight_sum)
+        return float(sq_norms.max()) / 4.0 + self.l2
 
     def lipschitz_bound(self, n_power_iter=4, seed=0):
         """An estimate of the gradient's Lipschitz constant ``L``.

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import inspect
 
-from . import gd, lbfgs, newton
+from . import gd, lbfgs, nesterov, newton, sgd
 from ._common import SolverResult, gradient_converged, warn_not_converged
 
 SOLVERS = {
     "gd": gd.solve,
+    "nesterov": nesterov.solve,
     "lbfgs": lbfgs.solve,
     "newton": newton.solve,
+    "sgd": sgd.solve,
 }
 
 _COMMON = {"objective", "theta0", "max_iter", "tol", "callback"}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["SolverResult", "gradient_converged", "warn_not_converged"]
+__all__ = ["SolverResult", "gradient_converged", "sufficient_decrease", "warn_not_converged"]
 
 
 @dataclass
@@ -49,6 +49,17 @@ def gradient_converged(grad, tol):
     ``max_iter`` updates, as the lecture's loop does.
     """
     return tol > 0 and float(np.max(np.abs(grad), initial=0.0)) <= tol
+
+
+def sufficient_decrease(J_new, J_old, required_decrease, cost_rtol):
+    """Whether ``J_new <= J_old - required_decrease``, up to the cost's rounding.
+
+    The line-search and backtracking test of every solver that has one.
+    ``cost_rtol`` is the objective's relative rounding error in a cost: near
+    the optimum a step's true decrease (~ grad^2 / L) falls below that noise,
+    and a test blind to it would shrink the step for nothing.
+    """
+    return J_new <= J_old - required_decrease + cost_rtol * abs(J_old)
 
 
 def warn_not_converged(result, solver_name):

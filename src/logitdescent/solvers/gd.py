@@ -11,14 +11,15 @@ the gradient's Lipschitz constant, guarded by the sufficient-decrease test
 ``J(theta - g/L) <= J(theta) - ||g||^2 / (2L)``: whenever it fails, ``L`` is
 doubled and the step retried, so the cost decreases at every update (the
 descent lemma guarantees the test passes once ``L`` exceeds the true
-constant).
+constant). The test allows the cost's rounding error (``objective.cost_rtol``): near
+the optimum the guaranteed decrease is smaller than that noise.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._common import SolverResult, gradient_converged
+from ._common import SolverResult, gradient_converged, sufficient_decrease
 
 #: Factor by which the Lipschitz estimate grows when a step fails the test.
 BACKTRACK_FACTOR = 2.0
@@ -61,7 +62,7 @@ def solve(objective, theta0, *, max_iter, tol, learning_rate="auto", callback=No
             while True:
                 candidate = theta - grad / lipschitz
                 J_new, grad_new = objective.loss_grad(candidate)
-                if J_new <= J - 0.5 * grad_sq / lipschitz or grad_sq == 0.0:
+                if sufficient_decrease(J_new, J, 0.5 * grad_sq / lipschitz, objective.cost_rtol):
                     break
                 lipschitz *= BACKTRACK_FACTOR
                 if not np.isfinite(lipschitz):

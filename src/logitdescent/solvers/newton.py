@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from ._common import SolverResult, gradient_converged
+from ._common import SolverResult, gradient_converged, sufficient_decrease
 
 #: Armijo sufficient-decrease constant.
 ARMIJO = 1e-4
@@ -67,7 +67,7 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
         t = 1.0
         for _ in range(MAX_BACKTRACK):
             J_new, grad_new = objective.loss_grad(theta + t * step)
-            if J_new <= J + ARMIJO * t * slope:
+            if sufficient_decrease(J_new, J, -ARMIJO * t * slope, objective.cost_rtol):
                 break
             t *= SHRINK
         else:
