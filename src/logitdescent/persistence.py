@@ -1,0 +1,595 @@
+"""Safe model files: JSON data only, versioned, checksummed, written atomically.
+
+A model file holds numbers, strings and booleans, never code: loading one can
+build a :class:`~logitdescent.LogisticRegression` (optionally behind the
+``StandardScaler`` of a scikit-learn ``Pipeline``) and nothing else, unlike a
+pickle or joblib file, which runs whatever code it names when loaded.
+
+File layout (format version 1)::
+
+    {
+      "format": "logitdescent-model",
+      "format_version": 1,
+      "logitdescent_version": "0.1.0",
+      "model": {"kind": "LogisticRegression", "classifier": {...}}
+            or {"kind": "Pipeline", "scaler": {...}, "classifier": {...}},
+      "sha256": "<hex digest of the canonical JSON of every other key>"
+    }
+
+Arrays are stored as ``{"dtype": "<f8", "shape": [1, 30], "values": [...]}``
+with the NumPy dtype string, so float32 stays float32 and labels keep their
+type (int, float, bool, str). Floats are written with Python's shortest
+round-tripping ``repr``, so every value comes back bit for bit and a loaded
+model predicts exactly what the saved one did. JSON has no NaN or infinity:
+array elements use the strings ``"nan"``, ``"inf"``, ``"-inf"`` (unambiguous
+because the dtype says the array is float), and parameters use
+``{"float": "inf"}`` (so that ``C=np.inf`` differs from ``C="inf"``).
+
+The checksum catches corruption and accidental edits, not a deliberate forger
+(who can recompute it); a forged file can still only hold data, and every field
+is validated on load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import numbers
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from . import __version__
+from .estimator import LogisticRegression
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "ModelFileError",
+    "atomic_write_bytes",
+    "load_model",
+    "model_from_bytes",
+    "model_to_bytes",
+    "save_model",
+]
+
+FORMAT_NAME = "logitdescent-model"
+FORMAT_VERSION = 1
+_TOP_LEVEL_KEYS = {"format", "format_version", "logitdescent_version", "model", "sha256"}
+
+# Dtypes whose values JSON can carry exactly: bool, integers, floats up to
+# 64 bits, fixed-width unicode, and object arrays of str (what scikit-learn
+# makes of string labels and feature names). Nothing structured, no datetimes.
+_DTYPE_PATTERN = re.compile(r"[<>|](b1|[iu][1248]|f[248]|U\d{1,6}|O)")
+_NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+class ModelFileError(ValueError):
+    """A model file is corrupt, modified, foreign, or from a newer logitdescent."""
+
+
+# -- atomic writes ---------------------------------------------------------
+
+
+def atomic_write_bytes(path, data):
+    """Write ``data`` to ``path`` so that readers see the old file or the new one.
+
+    The bytes go to a temporary file in the same directory (``os.replace`` is
+    only atomic within one file system), are flushed and fsynced, then renamed
+    over ``path``. On any failure the temporary file is removed and an
+    existing ``path`` is left untouched.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The destination; its directory must exist.
+    data : bytes
+        The complete new content.
+
+    Returns
+    -------
+    path : Path
+    """
+    path = Path(path)
+    mode = _new_file_mode(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp creates the file 0600; give it the mode a plain open() would.
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(path.parent)
+    return path
+
+
+def _new_file_mode(path):
+    """The replaced file's mode, or what ``open(path, "w")`` would create."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)  # the only portable way to read the umask
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _fsync_directory(directory):
+    # Makes the rename itself durable across a power loss; POSIX only.
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# -- public API ------------------------------------------------------------
+
+
+def save_model(model, path):
+    """Save a fitted model as a checksummed JSON file, atomically.
+
+    Parameters
+    ----------
+    model : LogisticRegression or Pipeline
+        A fitted :class:`~logitdescent.LogisticRegression`, or a fitted
+        ``Pipeline([("scaler", StandardScaler()), ("classifier", LogisticRegression())])``.
+    path : str or path-like
+        Destination file (conventionally ``*.json``); replaced if it exists.
+
+    Returns
+    -------
+    path : Path
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not one of the supported kinds.
+    sklearn.exceptions.NotFittedError
+        If ``model`` is not fitted.
+    """
+    # Serialize first: a model that cannot be saved never touches the file.
+    return atomic_write_bytes(path, model_to_bytes(model))
+
+
+def load_model(path):
+    """Load a model saved by :func:`save_model`, validating every field.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    model : LogisticRegression or Pipeline
+        Fitted; predicts exactly as the saved model did.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is not a logitdescent model file, is corrupt or was
+        modified (checksum mismatch), or needs a newer logitdescent.
+    OSError
+        If the file cannot be read.
+    """
+    data = Path(path).read_bytes()
+    try:
+        return model_from_bytes(data)
+    except ModelFileError as exc:
+        raise ModelFileError(f"model file {str(path)!r}: {exc}") from exc
+
+
+def model_to_bytes(model):
+    """The content of a model file for ``model``; see :func:`save_model`.
+
+    Returns
+    -------
+    data : bytes
+        UTF-8 JSON.
+    """
+    document = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "logitdescent_version": __version__,
+        "model": _encode_model(model),
+    }
+    document["sha256"] = _checksum(document)
+    return (json.dumps(document, indent=1, sort_keys=True, allow_nan=False) + "\n").encode("utf-8")
+
+
+def model_from_bytes(data):
+    """The model in the content of a model file; see :func:`load_model`.
+
+    Parameters
+    ----------
+    data : bytes
+
+    Returns
+    -------
+    model : LogisticRegression or Pipeline
+    """
+    document = _parse_json(data)
+    _check_header(document)
+    if document.get("sha256") != _checksum(document):
+        raise ModelFileError("checksum mismatch: the file is corrupt or was modified; save the model again")
+    return _decode_model(document["model"])
+
+
+# -- document level --------------------------------------------------------
+
+
+def _checksum(document):
+    """SHA-256 of the canonical JSON of ``document`` without its ``sha256`` key.
+
+    Canonical means sorted keys, no whitespace, ASCII only: parsing a file and
+    dumping it again this way gives the same bytes, so the digest can be
+    recomputed from the parsed document.
+    """
+    body = {key: value for key, value in document.items() if key != "sha256"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def _parse_json(data):
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ModelFileError(
+            "not a logitdescent model file: it is binary, not JSON text (a pickle?)"
+        ) from None
+    try:
+        document = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    except ModelFileError:
+        raise
+    except (ValueError, RecursionError):
+        raise ModelFileError("not a logitdescent model file: it is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise ModelFileError("not a logitdescent model file: the JSON is not an object")
+    return document
+
+
+def _reject_constant(name):
+    # NaN and Infinity are not JSON; this format never writes them.
+    raise ModelFileError(f"not a logitdescent model file: non-standard JSON constant {name}")
+
+
+def _unique_keys(pairs):
+    # A repeated key would let two readers see two different models.
+    document = {}
+    for key, value in pairs:
+        if key in document:
+            raise ModelFileError(f"duplicate key {key!r} in the JSON")
+        document[key] = value
+    return document
+
+
+def _check_header(document):
+    if document.get("format") != FORMAT_NAME:
+        raise ModelFileError(f"not a logitdescent model file: 'format' is not {FORMAT_NAME!r}")
+    version = document.get("format_version")
+    if not _is_int(version) or version < 1:
+        raise ModelFileError(f"invalid format_version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"format version {version} is newer than this logitdescent ({__version__}) reads "
+            f"(up to {FORMAT_VERSION}); upgrade logitdescent"
+        )
+    _expect_keys(document, _TOP_LEVEL_KEYS, "the file")
+    if not isinstance(document["logitdescent_version"], str):
+        raise ModelFileError("logitdescent_version must be a string")
+
+
+# -- values ----------------------------------------------------------------
+
+
+def _is_int(value):
+    # bool is an int subclass in Python, never a count or a size here.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _expect_keys(obj, keys, where):
+    if not isinstance(obj, dict):
+        raise ModelFileError(f"{where} must be a JSON object")
+    if set(obj) != set(keys):
+        missing, extra = sorted(set(keys) - set(obj)), sorted(set(obj) - set(keys))
+        raise ModelFileError(f"{where} has missing keys {missing} or unexpected keys {extra}")
+    return obj
+
+
+def _encode_float(x):
+    x = float(x)
+    if math.isfinite(x):
+        return x
+    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+
+
+def _encode_param(value, where):
+    """A parameter value as JSON: None, bool, int, float, str, or a dict of those."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        x = float(value)
+        return x if math.isfinite(x) else {"float": _encode_float(x)}
+    if isinstance(value, dict):
+        return {"dict": [[_encode_param(k, where), _encode_param(v, where)] for k, v in value.items()]}
+    raise ValueError(
+        f"cannot save parameter {where}={value!r}: only numbers, strings, booleans, "
+        "None and dicts of those can be stored as data"
+    )
+
+
+def _decode_param(value, where):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict) and set(value) == {"float"} and value["float"] in _NONFINITE:
+        return _NONFINITE[value["float"]]
+    if isinstance(value, dict) and set(value) == {"dict"} and isinstance(value["dict"], list):
+        decoded = {}
+        for pair in value["dict"]:
+            if not (isinstance(pair, list) and len(pair) == 2):
+                raise ModelFileError(f"{where}: dict entries must be [key, value] pairs")
+            key = _decode_param(pair[0], where)
+            if isinstance(key, dict):
+                raise ModelFileError(f"{where}: a dict key cannot be a dict")
+            decoded[key] = _decode_param(pair[1], where)
+        return decoded
+    raise ModelFileError(f"{where}: unsupported value {value!r}")
+
+
+def _encode_array(array, where):
+    array = np.asarray(array)
+    dtype = array.dtype.str
+    if not _DTYPE_PATTERN.fullmatch(dtype):
+        raise ValueError(f"cannot save {where}: arrays of dtype {array.dtype} are not supported")
+    values = array.ravel().tolist()
+    if array.dtype.kind == "f":
+        values = [_encode_float(v) for v in values]
+    elif array.dtype.kind == "O" and not all(isinstance(v, str) for v in values):
+        raise ValueError(f"cannot save {where}: object arrays must hold only strings")
+    return {"dtype": dtype, "shape": list(array.shape), "values": values}
+
+
+def _encode_optional_array(array, where):
+    return None if array is None else _encode_array(array, where)
+
+
+def _valid_element(value, dtype):
+    kind = dtype.kind
+    if kind == "b":
+        return isinstance(value, bool)
+    if kind in "iu":
+        info = np.iinfo(dtype)
+        return _is_int(value) and info.min <= value <= info.max
+    if kind == "f":
+        return isinstance(value, float) or value in _NONFINITE
+    if kind == "U":  # longer strings would be silently truncated by NumPy
+        return isinstance(value, str) and len(value) <= dtype.itemsize // 4
+    return isinstance(value, str)  # kind "O"
+
+
+def _decode_array(obj, where, *, kinds, ndim):
+    """An array from its JSON form, with its dtype kind and ndim checked.
+
+    ``kinds`` is a string of allowed ``dtype.kind`` codes; ``ndim`` an int or
+    a tuple of allowed numbers of dimensions.
+    """
+    obj = _expect_keys(obj, {"dtype", "shape", "values"}, where)
+    if not (isinstance(obj["dtype"], str) and _DTYPE_PATTERN.fullmatch(obj["dtype"])):
+        raise ModelFileError(f"{where}: unsupported dtype {obj['dtype']!r}")
+    dtype = np.dtype(obj["dtype"])
+    if dtype.kind not in kinds:
+        raise ModelFileError(f"{where}: dtype {dtype} is not allowed here")
+    shape, values = obj["shape"], obj["values"]
+    ndims = (ndim,) if isinstance(ndim, int) else ndim
+    if not (isinstance(shape, list) and len(shape) in ndims and all(_is_int(d) and d >= 0 for d in shape)):
+        raise ModelFileError(f"{where}: shape must be a list of {ndim} non-negative integers; got {shape!r}")
+    if not (isinstance(values, list) and len(values) == math.prod(shape)):
+        raise ModelFileError(f"{where}: expected {math.prod(shape)} values for shape {shape}")
+    if not all(_valid_element(v, dtype) for v in values):
+        raise ModelFileError(f"{where}: values do not match dtype {dtype}")
+    if dtype.kind == "f":
+        values = [_NONFINITE[v] if isinstance(v, str) else v for v in values]
+    array = np.array(values, dtype=dtype).reshape(shape)
+    if dtype.kind == "f" and not np.array_equal(array.ravel().astype(np.float64), values, equal_nan=True):
+        raise ModelFileError(f"{where}: values are not exactly representable as {dtype}")
+    return array
+
+
+def _decode_optional_array(obj, where, *, kinds, ndim):
+    return None if obj is None else _decode_array(obj, where, kinds=kinds, ndim=ndim)
+
+
+def _decode_int(obj, key, where, *, minimum):
+    value = obj[key]
+    if not (_is_int(value) and value >= minimum):
+        raise ModelFileError(f"{where}.{key} must be an integer >= {minimum}; got {value!r}")
+    return value
+
+
+# -- estimators ------------------------------------------------------------
+
+_CLASSIFIER_KEYS = {
+    "params", "coef", "intercept", "classes", "n_features_in", "feature_names_in",
+    "n_iter", "loss_curve", "solver", "converged",
+}
+_SCALER_KEYS = {"params", "mean", "var", "scale", "n_samples_seen", "n_features_in", "feature_names_in"}
+_PIPELINE_STEPS = (("scaler", StandardScaler), ("classifier", LogisticRegression))
+
+
+def _encode_model(model):
+    if isinstance(model, LogisticRegression):
+        return {"kind": "LogisticRegression", "classifier": _encode_classifier(model)}
+    if isinstance(model, Pipeline) and _is_supported_pipeline(model):
+        return {
+            "kind": "Pipeline",
+            "scaler": _encode_scaler(model.named_steps["scaler"]),
+            "classifier": _encode_classifier(model.named_steps["classifier"]),
+        }
+    raise TypeError(
+        "can only save a logitdescent LogisticRegression or a Pipeline of "
+        "('scaler', StandardScaler()) and ('classifier', LogisticRegression()); "
+        f"got {model!r}"
+    )
+
+
+def _is_supported_pipeline(pipeline):
+    steps = pipeline.steps
+    return len(steps) == len(_PIPELINE_STEPS) and all(
+        name == expected_name and type(step) is expected_type
+        for (name, step), (expected_name, expected_type) in zip(steps, _PIPELINE_STEPS)
+    )
+
+
+def _decode_model(obj):
+    kind = obj.get("kind") if isinstance(obj, dict) else None
+    if kind == "LogisticRegression":
+        _expect_keys(obj, {"kind", "classifier"}, "model")
+        return _decode_classifier(obj["classifier"])
+    if kind == "Pipeline":
+        _expect_keys(obj, {"kind", "scaler", "classifier"}, "model")
+        scaler = _decode_scaler(obj["scaler"])
+        classifier = _decode_classifier(obj["classifier"])
+        if scaler.n_features_in_ != classifier.n_features_in_:
+            raise ModelFileError("model: the scaler and the classifier disagree on the number of features")
+        return Pipeline([("scaler", scaler), ("classifier", classifier)])
+    raise ModelFileError(f"model.kind must be 'LogisticRegression' or 'Pipeline'; got {kind!r}")
+
+
+def _encode_params(estimator, where):
+    return {k: _encode_param(v, f"{where}.{k}") for k, v in estimator.get_params(deep=False).items()}
+
+
+def _decode_params(obj, estimator_class, where):
+    """Construct ``estimator_class`` from stored params, rejecting unknown names."""
+    if not isinstance(obj, dict):
+        raise ModelFileError(f"{where} must be a JSON object")
+    unknown = sorted(set(obj) - set(estimator_class().get_params(deep=False)))
+    if unknown:
+        raise ModelFileError(f"{where}: unknown parameters {unknown} (written by another logitdescent?)")
+    return estimator_class(**{k: _decode_param(v, f"{where}.{k}") for k, v in obj.items()})
+
+
+def _encode_feature_names(estimator, where):
+    return _encode_optional_array(getattr(estimator, "feature_names_in_", None), where)
+
+
+def _decode_feature_names(obj, n_features, where):
+    names = _decode_optional_array(obj, where, kinds="UO", ndim=1)
+    if names is not None and names.shape != (n_features,):
+        raise ModelFileError(f"{where}: expected {n_features} names; got {names.shape[0]}")
+    return names
+
+
+def _encode_classifier(clf):
+    check_is_fitted(clf)
+    return {
+        "params": _encode_params(clf, "classifier"),
+        "coef": _encode_array(clf.coef_, "coef_"),
+        "intercept": _encode_array(clf.intercept_, "intercept_"),
+        "classes": _encode_array(clf.classes_, "classes_"),
+        "n_features_in": int(clf.n_features_in_),
+        "feature_names_in": _encode_feature_names(clf, "feature_names_in_"),
+        "n_iter": int(clf.n_iter_),
+        "loss_curve": _encode_array(clf.loss_curve_, "loss_curve_"),
+        "solver": str(clf.solver_),
+        "converged": bool(clf.converged_),
+    }
+
+
+def _decode_classifier(obj):
+    where = "classifier"
+    _expect_keys(obj, _CLASSIFIER_KEYS, where)
+    clf = _decode_params(obj["params"], LogisticRegression, f"{where}.params")
+    try:
+        clf._check_params()
+    except ValueError as exc:
+        raise ModelFileError(f"{where}.params: {exc}") from None
+
+    n = _decode_int(obj, "n_features_in", where, minimum=1)
+    n_iter = _decode_int(obj, "n_iter", where, minimum=0)
+    coef = _decode_array(obj["coef"], f"{where}.coef", kinds="f", ndim=2)
+    intercept = _decode_array(obj["intercept"], f"{where}.intercept", kinds="f", ndim=1)
+    classes = _decode_array(obj["classes"], f"{where}.classes", kinds="biufUO", ndim=1)
+    loss_curve = _decode_array(obj["loss_curve"], f"{where}.loss_curve", kinds="f", ndim=1)
+    names = _decode_feature_names(obj["feature_names_in"], n, f"{where}.feature_names_in")
+    if coef.shape != (1, n) or intercept.shape != (1,) or intercept.dtype != coef.dtype:
+        raise ModelFileError(f"{where}: coef must have shape (1, {n}) and intercept (1,), of one dtype")
+    if classes.shape != (2,) or classes[0] == classes[1]:
+        raise ModelFileError(f"{where}.classes must hold two distinct labels")
+    if loss_curve.shape != (n_iter + 1,):
+        raise ModelFileError(f"{where}.loss_curve must have n_iter + 1 = {n_iter + 1} entries")
+    if not isinstance(obj["solver"], str) or not isinstance(obj["converged"], bool):
+        raise ModelFileError(f"{where}: solver must be a string and converged a boolean")
+
+    clf.coef_, clf.intercept_, clf.classes_ = coef, intercept, classes
+    clf.n_features_in_, clf.n_iter_, clf.loss_curve_ = n, n_iter, loss_curve
+    clf.solver_, clf.converged_ = obj["solver"], obj["converged"]
+    if names is not None:
+        clf.feature_names_in_ = names
+    return clf
+
+
+def _encode_scaler(scaler):
+    check_is_fitted(scaler)
+    return {
+        "params": _encode_params(scaler, "scaler"),
+        "mean": _encode_optional_array(scaler.mean_, "mean_"),
+        "var": _encode_optional_array(scaler.var_, "var_"),
+        "scale": _encode_optional_array(scaler.scale_, "scale_"),
+        # A scalar, or one count per feature when the data had NaNs.
+        "n_samples_seen": _encode_array(scaler.n_samples_seen_, "n_samples_seen_"),
+        "n_features_in": int(scaler.n_features_in_),
+        "feature_names_in": _encode_feature_names(scaler, "feature_names_in_"),
+    }
+
+
+def _decode_scaler(obj):
+    where = "scaler"
+    _expect_keys(obj, _SCALER_KEYS, where)
+    scaler = _decode_params(obj["params"], StandardScaler, f"{where}.params")
+    try:
+        scaler._validate_params()  # scikit-learn's own parameter constraints
+    except ValueError as exc:
+        raise ModelFileError(f"{where}.params: {exc}") from None
+
+    n = _decode_int(obj, "n_features_in", where, minimum=1)
+    stats = {
+        key: _decode_optional_array(obj[key], f"{where}.{key}", kinds="f", ndim=1)
+        for key in ("mean", "var", "scale")
+    }
+    for key, array in stats.items():
+        if array is not None and array.shape != (n,):
+            raise ModelFileError(f"{where}.{key} must have shape ({n},)")
+    # transform() reads mean_ when centering and scale_ when scaling.
+    if (scaler.with_mean and stats["mean"] is None) or (scaler.with_std and stats["scale"] is None):
+        raise ModelFileError(f"{where}: mean or scale is missing for with_mean/with_std")
+    seen = _decode_array(obj["n_samples_seen"], f"{where}.n_samples_seen", kinds="iuf", ndim=(0, 1))
+    if seen.ndim == 1 and seen.shape != (n,):
+        raise ModelFileError(f"{where}.n_samples_seen must be a scalar or have shape ({n},)")
+
+    scaler.mean_, scaler.var_, scaler.scale_ = stats["mean"], stats["var"], stats["scale"]
+    scaler.n_samples_seen_ = seen[()] if seen.ndim == 0 else seen
+    scaler.n_features_in_ = n
+    names = _decode_feature_names(obj["feature_names_in"], n, f"{where}.feature_names_in")
+    if names is not None:
+        scaler.feature_names_in_ = names
+    return scaler

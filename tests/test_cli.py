@@ -1,0 +1,383 @@
+"""Tests of the ``logitdescent`` command line, end to end in temporary folders."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
+from sklearn.model_selection import train_test_split
+
+from logitdescent import LogisticRegression
+from logitdescent.cli import main
+from logitdescent.data import load_builtin
+from logitdescent.persistence import load_model
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+OUTPUTS = ("model.json", "metrics.json", "learning_curve.png")
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def assert_one_line_error(result, exit_code):
+    assert result.exit_code == exit_code, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("logitdescent: error: ")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One default ``train`` run, shared: its out folder and its result."""
+    out = tmp_path_factory.mktemp("train") / "out"
+    result = invoke("train", "--out", out)
+    assert result.exit_code == 0, result.output
+    return out, result
+
+
+@pytest.fixture(scope="module")
+def cancer_csv(tmp_path_factory):
+    """The built-in data as a user's file: named labels in a ``diagnosis`` column."""
+    X, y = load_builtin()
+    frame = X.assign(diagnosis=np.where(y == 1, "benign", "malignant"))
+    path = tmp_path_factory.mktemp("data") / "cancer.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def previous_run(trained, tmp_path):
+    """An out folder holding an earlier run's files, to check nothing is clobbered."""
+    out = tmp_path / "out"
+    shutil.copytree(trained[0], out)
+    return out
+
+
+def snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+# -- train -----------------------------------------------------------------
+
+
+def test_train_writes_model_metrics_and_plot(trained):
+    out, result = trained
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUTS)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["dataset"] == "breast_cancer"
+    assert metrics["n_train"] + metrics["n_test"] == 569
+    assert metrics["n_test"] == 143  # --test-size 0.25
+    assert metrics["test_accuracy"] > 0.93
+    assert metrics["train_accuracy"] > 0.95
+    assert 0 < metrics["test_log_loss"] < 0.2
+    assert 0.95 < metrics["test_roc_auc"] <= 1
+    assert metrics["converged"] is True
+    assert metrics["n_iter"] >= 1 and metrics["fit_time_s"] >= 0
+    assert 0 < metrics["final_cost"] < np.log(2)
+    assert isinstance(metrics["solver"], str)
+    assert (out / "learning_curve.png").read_bytes().startswith(PNG_MAGIC)
+    assert "Cost after iteration 0: 0.693147" in result.stdout
+    assert f"Test accuracy:  {metrics['test_accuracy']:.4f}" in result.stdout
+
+
+def test_saved_model_reproduces_the_reported_test_accuracy(trained):
+    out, _ = trained
+    model = load_model(out / "model.json")
+    metrics = json.loads((out / "metrics.json").read_text())
+    X, y = load_builtin()
+    # The same split as ``train``: stratified, seed 0, 25 % held out.
+    _, X_test, _, y_test = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+    assert model.named_steps["scaler"].n_features_in_ == 30
+    assert accuracy_score(y_test, model.predict(X_test)) == metrics["test_accuracy"]
+    assert log_loss(y_test, model.predict_proba(X_test)) == pytest.approx(metrics["test_log_loss"], rel=1e-12)
+
+
+def test_train_quiet_prints_nothing(tmp_path):
+    result = invoke("train", "--quiet", "--out", tmp_path)
+    assert result.exit_code == 0
+    assert result.output == ""
+    assert (tmp_path / "model.json").exists()
+
+
+def test_flags_map_onto_estimator_parameters(tmp_path):
+    result = invoke(
+        "train", "--out", tmp_path, "--solver", "gd", "--learning-rate", "0.5", "--max-iter", "30",
+        "--tol", "0", "--C", "inf", "--penalty", "none", "--class-weight", "balanced", "--no-intercept",
+        "--print-every", "10", "--test-size", "0.3", "--seed", "1",
+    )
+    assert result.exit_code == 0, result.output
+    classifier = load_model(tmp_path / "model.json").named_steps["classifier"]
+    expected = LogisticRegression(
+        solver="gd", learning_rate=0.5, max_iter=30, tol=0.0, C=np.inf, penalty=None,
+        class_weight="balanced", fit_intercept=False,
+    ).get_params()
+    assert classifier.get_params() == expected
+    assert classifier.n_iter_ == 30 and classifier.intercept_[0] == 0
+    printed = [line for line in result.stdout.splitlines() if line.startswith("Cost after iteration")]
+    assert [line.split(":")[0] for line in printed] == [f"Cost after iteration {i}" for i in (0, 10, 20, 30)]
+    assert json.loads((tmp_path / "metrics.json").read_text())["n_test"] == 171
+
+
+def test_convergence_warning_is_one_line_on_stderr(tmp_path):
+    result = invoke("train", "--out", tmp_path, "--solver", "gd", "--max-iter", "5", "--print-every", "0")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("logitdescent: warning: ")
+    assert len(result.stderr.splitlines()) == 1
+    assert json.loads((tmp_path / "metrics.json").read_text())["converged"] is False
+
+
+def test_train_on_a_csv_file(tmp_path, cancer_csv):
+    result = invoke("train", "--data", cancer_csv, "--target", "diagnosis", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["dataset"] == str(cancer_csv)
+    assert metrics["target"] == "diagnosis"
+    assert metrics["classes"] == ["benign", "malignant"]
+    assert metrics["test_accuracy"] > 0.93
+    model = load_model(tmp_path / "model.json")
+    assert "diagnosis" not in model.feature_names_in_
+
+
+# -- predict, evaluate, explain --------------------------------------------
+
+
+def test_predict_writes_labels_and_probabilities(trained, cancer_csv, tmp_path):
+    model_path = trained[0] / "model.json"
+    out = tmp_path / "predictions.csv"
+    # The file still holds the target column: it is ignored, not an error.
+    result = invoke("predict", "--model", model_path, "--data", cancer_csv, "--out", out)
+    assert result.exit_code == 0, result.output
+    predictions = pd.read_csv(out)
+    assert list(predictions.columns) == ["prediction", "probability"]
+    model = load_model(model_path)
+    # The same input as the command's (the memory layout of X decides the
+    # summation order of X @ w, hence the last bit of the scores).
+    X = pd.read_csv(cancer_csv)[model.feature_names_in_]
+    np.testing.assert_array_equal(predictions["prediction"], model.predict(X))
+    # CSV floats are written with repr: the probabilities come back exactly.
+    np.testing.assert_array_equal(predictions["probability"], model.predict_proba(X)[:, 1])
+
+
+def test_predict_with_a_model_fitted_without_feature_names(tmp_path):
+    from logitdescent.persistence import save_model
+
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+    model = save_model(LogisticRegression().fit(X, [0, 1, 0, 1]), tmp_path / "m.json")
+    good = write(tmp_path, "good.csv", {"p": X[:, 0], "q": X[:, 1]})
+    result = invoke("predict", "--model", model, "--data", good, "--out", "-")
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 5
+    wide = write(tmp_path, "wide.csv", {"p": X[:, 0], "q": X[:, 1], "r": X[:, 0]})
+    result = invoke("predict", "--model", model, "--data", wide, "--out", "-")
+    assert_one_line_error(result, 1)
+    assert "has 3 feature columns but the model expects 2" in result.stderr
+
+
+def test_predict_to_stdout(trained, cancer_csv):
+    result = invoke("predict", "--model", trained[0] / "model.json", "--data", cancer_csv, "--out", "-")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "prediction,probability" and len(lines) == 570
+
+
+def test_evaluate_prints_and_writes_metrics(trained, cancer_csv, tmp_path):
+    model_path = trained[0] / "model.json"
+    # The built-in labels (0/1) as the target of the file.
+    X, y = load_builtin()
+    data = tmp_path / "labelled.csv"
+    X.assign(label=y).to_csv(data, index=False)
+    out = tmp_path / "eval.json"
+    result = invoke("evaluate", "--model", model_path, "--data", data, "--target", "label", "--out", out)
+    assert result.exit_code == 0, result.output
+    model = load_model(model_path)
+    proba = model.predict_proba(X)
+    written = json.loads(out.read_text())
+    assert written["n_examples"] == 569
+    assert written["accuracy"] == accuracy_score(y, model.predict(X))
+    assert written["log_loss"] == pytest.approx(log_loss(y, proba), rel=1e-12)
+    assert written["roc_auc"] == pytest.approx(roc_auc_score(y, proba[:, 1]), rel=1e-12)
+    for name in ("accuracy", "log_loss", "roc_auc"):
+        assert f"{name}: {written[name]:.6f}" in result.stdout
+
+
+def test_explain_shows_loop_and_vectorized_agree():
+    result = invoke("explain", "--examples", "4")
+    assert result.exit_code == 0, result.output
+    assert "the loop and the vectorized code agree" in result.stdout
+    table = [line.split() for line in result.stdout.splitlines()]
+    header = next(row for row in table if row[:1] == ["i"])
+    assert header == ["i", "x1", "x2", "y", "z", "a", "L", "dz"]
+    J_row = next(row for row in table if row[:1] == ["J"])
+    assert J_row[1] == J_row[2] or abs(float(J_row[1]) - float(J_row[2])) < 1e-12
+
+
+# -- bad input: one line, exit status, nothing clobbered -------------------
+
+
+def write(folder, name, content):
+    """A data file: a dict of columns becomes a CSV, str or bytes are written as is."""
+    path = folder / name
+    if isinstance(content, dict):
+        pd.DataFrame(content).to_csv(path, index=False)
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    return path
+
+
+# Bad data files for ``train --data a.csv --target y`` (None: no file at all).
+BAD_TRAIN_DATA = {
+    "missing file": None,
+    "empty file": "",
+    "missing target column": {"x": [1, 2], "z": [0, 1]},
+    "non-numeric column": {"x": ["a", "b"], "y": [0, 1]},
+    "NaN feature": {"x": [1, None], "y": [0, 1]},
+    "NaN target": {"x": [1, 2, 3], "y": [0, 1, None]},
+    "single class": {"x": [1, 2], "y": [1, 1]},
+    "three classes": {"x": [1, 2, 3], "y": [0, 1, 2]},
+    "too few per class": {"x": [1, 2, 3], "y": [0, 1, 1]},
+}
+
+BAD_TRAIN_FLAGS = {
+    "bad solver": ["--solver", "magic"],
+    "bad C": ["--C", "0"],
+    "bad learning rate": ["--learning-rate", "-1"],
+    "bad max-iter": ["--max-iter", "-5"],
+    "bad penalty": ["--penalty", "l1"],
+    "bad test size": ["--test-size", "1.5"],
+    "data without target": ["--data", "absent.csv"],
+    "unknown option": ["--frobnicate"],
+}
+
+
+@pytest.mark.parametrize("content", BAD_TRAIN_DATA.values(), ids=BAD_TRAIN_DATA.keys())
+def test_bad_train_data_is_one_line_and_clobbers_nothing(tmp_path, previous_run, content):
+    before = snapshot(previous_run)
+    data = write(tmp_path, "a.csv", content)
+    result = invoke("train", "--out", previous_run, "--data", data, "--target", "y")
+    assert_one_line_error(result, 1)
+    assert snapshot(previous_run) == before
+
+
+@pytest.mark.parametrize("flags", BAD_TRAIN_FLAGS.values(), ids=BAD_TRAIN_FLAGS.keys())
+def test_bad_train_flags_are_usage_errors(previous_run, flags):
+    before = snapshot(previous_run)
+    result = invoke("train", "--out", previous_run, *flags)
+    assert_one_line_error(result, 2)
+    assert "--help" in result.stderr  # usage errors point to the help
+    assert snapshot(previous_run) == before
+
+
+def test_fitting_error_is_one_line(previous_run, monkeypatch):
+    def refuse(self, X, y, **kwargs):
+        raise ValueError("solver refused\nwith a second line")
+
+    monkeypatch.setattr(LogisticRegression, "fit", refuse)
+    before = snapshot(previous_run)
+    result = invoke("train", "--out", previous_run)
+    assert_one_line_error(result, 1)
+    assert "fitting failed: solver refused with a second line" in result.stderr
+    assert snapshot(previous_run) == before
+
+
+def test_failed_write_keeps_the_previous_model(previous_run, monkeypatch):
+    import logitdescent.persistence as persistence
+
+    def crash(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(persistence.os, "fsync", crash)
+    model_before = (previous_run / "model.json").read_bytes()
+    result = invoke("train", "--out", previous_run, "--C", "0.5")
+    assert_one_line_error(result, 1)
+    assert "No space left on device" in result.stderr
+    assert (previous_run / "model.json").read_bytes() == model_before
+    assert sorted(p.name for p in previous_run.iterdir()) == sorted(OUTPUTS)
+
+
+def test_bugs_are_not_disguised_as_input_errors(monkeypatch, tmp_path):
+    def bug(*args, **kwargs):
+        raise RuntimeError("a genuine bug")
+
+    monkeypatch.setattr("logitdescent.cli.render_learning_curve", bug)
+    result = invoke("train", "--out", tmp_path)
+    assert isinstance(result.exception, RuntimeError)
+
+
+def corrupt_model(path, folder):
+    """A copy of a model file with one edited number: the checksum no longer matches."""
+    corrupt = folder / "corrupt.json"
+    corrupt.write_text(path.read_text().replace('"n_iter": ', '"n_iter": 1', 1))
+    return corrupt
+
+
+def nan_copy(csv, folder):
+    nan = folder / "nan.csv"
+    pd.read_csv(csv).assign(**{"mean radius": np.nan}).to_csv(nan, index=False)
+    return nan
+
+
+# Each case turns (tmp_path, a good model, a good data file) into a bad pair.
+BAD_PREDICT = {
+    "missing model": lambda d, model, data: (d / "absent.json", data),
+    "corrupt model": lambda d, model, data: (corrupt_model(model, d), data),
+    "pickle as model": lambda d, model, data: (write(d, "m.pkl", b"\x80\x04K\x01."), data),
+    "missing data": lambda d, model, data: (model, d / "absent.csv"),
+    "missing features": lambda d, model, data: (model, write(d, "few.csv", {"mean radius": [1.0]})),
+    "NaN in data": lambda d, model, data: (model, nan_copy(data, d)),
+}
+
+
+@pytest.mark.parametrize("make_pair", BAD_PREDICT.values(), ids=BAD_PREDICT.keys())
+def test_bad_predict_input_is_one_line(tmp_path, trained, cancer_csv, make_pair):
+    model, data = make_pair(tmp_path, trained[0] / "model.json", cancer_csv)
+    out = tmp_path / "predictions.csv"
+    result = invoke("predict", "--model", model, "--data", data, "--out", out)
+    assert_one_line_error(result, 1)
+    assert not out.exists()
+
+
+def test_missing_option_is_a_usage_error(cancer_csv):
+    assert_one_line_error(invoke("predict", "--data", cancer_csv), 2)
+
+
+@pytest.mark.parametrize(
+    "target, message",
+    [("nope", "target column 'nope' not found"), ("mean radius", "labels the model was not trained on")],
+)
+def test_bad_evaluate_input_is_one_line(trained, cancer_csv, tmp_path, target, message):
+    out = tmp_path / "eval.json"
+    result = invoke("evaluate", "--model", trained[0] / "model.json", "--data", cancer_csv,
+                    "--target", target, "--out", out)
+    assert_one_line_error(result, 1)
+    assert message in result.stderr
+    assert not out.exists()
+
+
+# -- the installed entry point ---------------------------------------------
+
+
+def test_console_script_reports_errors_in_one_line(tmp_path):
+    script = Path(sys.executable).with_name("logitdescent")
+    if not script.exists():
+        pytest.skip("the console script is not installed next to this Python")
+    completed = subprocess.run(
+        [script, "train", "--out", tmp_path, "--data", tmp_path / "absent.csv", "--target", "y"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert completed.returncode == 1
+    assert completed.stderr.splitlines() == [
+        f"logitdescent: error: data file not found: {str(tmp_path / 'absent.csv')!r}; check the path"
+    ]
+    assert completed.stdout == ""
+    assert list(tmp_path.iterdir()) == []
