@@ -135,12 +135,6 @@ def test_labels_round_trip_through_classes(breast_cancer_scaled, labels):
     np.testing.assert_allclose(clf.predict_proba(X)[:, 1], 1 / (1 + np.exp(-clf.decision_function(X))))
 
 
-def test_multiclass_gives_scikit_learn_error():
-    X = np.arange(12.0).reshape(6, 2)
-    with pytest.raises(ValueError, match="Only binary classification is supported. The type of the target is multiclass."):
-        LogisticRegression().fit(X, [0, 1, 2, 0, 1, 2])
-
-
 def test_single_class_is_an_error():
     with pytest.raises(ValueError, match="at least 2 classes"):
         LogisticRegression().fit(np.ones((4, 2)), [1, 1, 1, 1])

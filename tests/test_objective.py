@@ -35,13 +35,6 @@ def test_blocked_hessian_equals_one_block(rng, monkeypatch):
     np.testing.assert_allclose(objective.hessian(theta), whole, rtol=1e-13, atol=1e-15)
 
 
-def test_loss_alone_equals_loss_and_grad(rng):
-    X, y, w, b, s = random_problem(rng)
-    objective = LogisticObjective(X, y, s, C=0.3)
-    theta = objective.join(w, b)
-    assert objective.loss(theta) == pytest.approx(objective.loss_grad(theta)[0], rel=1e-15)
-
-
 def test_lipschitz_estimate_is_close_to_the_true_constant(rng):
     X = rng.standard_normal((400, 8)) * np.logspace(-1, 1, 8)
     objective = LogisticObjective(X, np.zeros(400), C=1.0)

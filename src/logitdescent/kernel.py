@@ -28,6 +28,13 @@ Numerics
     equals ``-(y log a + (1 - y) log(1 - a))`` exactly but never takes the log of
     a rounded 0 nor overflows ``exp``: any finite ``z`` (``|z| = 1e20`` included)
     gives a finite loss and ``a = expit(z)`` in [0, 1].
+Multinomial
+    With ``K`` classes the lecture's model has ``K`` outputs:
+    ``Z = X W^T + b`` (m, K), ``A = softmax(Z)``, ``L_i = -log A[i, y_i]``,
+    ``dZ = (A - Y) s / S`` with ``Y`` the one-hot targets, ``dW = dZ^T X``,
+    ``db = sum_i dZ_i``. ``W`` has shape (K, n), one row per class (scikit-
+    learn's ``coef_``). The loss is ``logsumexp(Z_i) - Z[i, y_i]``, computed
+    after subtracting the row maximum, so no ``exp`` overflows.
 dtypes
     The gradient has X's floating dtype (float32 stays float32). The cost is
     returned as a Python float, summed in float64.
@@ -39,7 +46,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
-__all__ = ["sigmoid", "log_loss_per_example", "loss_and_grad", "penalty_strength"]
+__all__ = [
+    "sigmoid",
+    "log_loss_per_example",
+    "loss_and_grad",
+    "softmax_loss_and_grad",
+    "penalty_strength",
+]
 
 
 def sigmoid(z):
@@ -167,6 +180,73 @@ def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf):
     return numpy_loss_and_grad(w, float(b), X, y, sample_weight, l2)
 
 
+def softmax_loss_and_grad(W, b, X, y, sample_weight=None, *, C=np.inf):
+    """Multinomial (softmax) cost ``J`` and gradient ``(dW, db)``.
+
+    Parameters
+    ----------
+    W : array_like of shape (K, n)
+        One weight row per class.
+    b : array_like of shape (K,)
+        Intercepts. Never penalized.
+    X : {ndarray, scipy.sparse matrix} of shape (m, n)
+    y : array_like of shape (m,)
+        Class indices in ``0 .. K-1`` (the positions of the ones in ``Y``).
+    sample_weight : array_like of shape (m,), default=None
+    C : float, default=inf
+        Inverse L2 strength: adds ``||W||_F^2 / (2 C S)``.
+
+    Returns
+    -------
+    J : float
+    dW : ndarray of shape (K, n)
+    db : ndarray of shape (K,), float64
+    """
+    X = _as_float_array(X)
+    W = np.asarray(W, dtype=X.dtype)
+    b = np.asarray(b, dtype=np.float64)
+    y = np.asarray(y)
+    K, n = W.shape
+    if X.shape[1] != n or b.shape != (K,):
+        raise ValueError(
+            f"W must have shape (K, {X.shape[1]}) and b shape (K,) to match X of shape "
+            f"{X.shape}; got W {W.shape} and b {b.shape}."
+        )
+    if y.shape != (X.shape[0],) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= K:
+        raise ValueError(f"y must hold {X.shape[0]} class indices in 0..{K - 1}.")
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=X.dtype)
+        _check_kernel_inputs(W[0], X, np.zeros(X.shape[0]), sample_weight)
+    l2 = penalty_strength(C, _weight_sum(X, sample_weight))
+    return numpy_softmax_loss_and_grad(W, b, X, y, sample_weight, l2)
+
+
+def numpy_softmax_loss_and_grad(W, b, X, y, sample_weight, l2):
+    """The multinomial kernel in NumPy for validated inputs (see the module docstring)."""
+    weight_sum = _weight_sum(X, sample_weight)
+    rows = np.arange(X.shape[0])
+    Z = np.asarray(X @ W.T, dtype=X.dtype)
+    Z += b.astype(X.dtype)
+    Z -= Z.max(axis=1, keepdims=True)  # softmax is shift-invariant; now every exp <= 1
+    A = np.exp(Z)
+    norm = A.sum(axis=1)
+    L = np.log(norm) - Z[rows, y]
+    A /= norm[:, None]
+    dZ = A
+    dZ[rows, y] -= 1
+    if sample_weight is not None:
+        L *= sample_weight
+        dZ *= sample_weight[:, None]
+    dZ /= weight_sum
+    J = float(np.sum(L, dtype=np.float64)) / weight_sum
+    dW = np.asarray(dZ.T @ X, dtype=X.dtype) if not sp.issparse(X) else np.asarray((X.T @ dZ).T, dtype=X.dtype)
+    db = dZ.sum(axis=0, dtype=np.float64)
+    if l2:
+        J += 0.5 * l2 * float(np.sum(W.astype(np.float64) ** 2))
+        dW += l2 * W
+    return J, dW, db
+
+
 def _weight_sum(X, sample_weight):
     if sample_weight is None:
         return float(X.shape[0])
@@ -197,14 +277,3 @@ def numpy_loss_and_grad(w, b, X, y, sample_weight, l2):
         J += 0.5 * l2 * float(np.dot(w, w))
         dw += l2 * w
     return J, dw, db
-
-
-def numpy_loss(w, b, X, y, sample_weight, l2):
-    """The cost alone: one pass over X (for line searches)."""
-    z = X @ w
-    z += b
-    L = log_loss_per_example(z, y)
-    if sample_weight is not None:
-        L *= sample_weight
-    J = float(np.sum(L, dtype=np.float64)) / _weight_sum(X, sample_weight)
-    return J + 0.5 * l2 * float(np.dot(w, w)) if l2 else J

@@ -1,67 +1,102 @@
 """The objective that solvers minimize: the kernel bound to one data set.
 
-Solvers see a flat parameter vector ``theta = [w_1, ..., w_n, b]`` (the ``b``
-only when an intercept is fitted) and call :meth:`LogisticObjective.loss_grad`;
-they never learn which kernel or backend computed the numbers. A backend (Dask,
-say) plugs in by supplying an object with the same methods.
+Solvers see a flat parameter vector ``theta``: ``K`` rows ``[w_k, b_k]``
+(``b_k`` only when an intercept is fitted) laid end to end, ``K = 1`` for the
+binary model and ``K`` classes for the multinomial one. They call
+:meth:`~LinearObjective.loss_grad` for the smooth part (mean log-loss plus the
+L2 term) and :meth:`~LinearObjective.prox` for the rest (the L1 term and
+coefficient bounds); they never learn which kernel or backend computed the
+numbers. A backend (Dask, say) plugs in by supplying an object with the same
+methods.
+
+Penalty, scikit-learn's elastic net divided by ``C S``::
+
+    J(theta) = mean log-loss + (1 - rho) / (2 C S) ||W||^2 + rho / (C S) ||W||_1
+
+with ``rho = l1_ratio``, ``S`` the number (or total weight) of the examples,
+and the intercepts never penalized. ``lower <= W <= upper`` optionally.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
+from scipy.special import expit, softmax
 
-from .kernel import numpy_loss, numpy_loss_and_grad, penalty_strength
+from . import _fused
+from .kernel import numpy_loss_and_grad, numpy_softmax_loss_and_grad
 
-__all__ = ["LogisticObjective"]
+__all__ = ["LinearObjective", "LogisticObjective", "SoftmaxObjective"]
 
 #: Rows of X scaled at a time when forming the Hessian: a block that stays in
 #: cache, large enough for BLAS to run at full speed.
 HESSIAN_BLOCK_BYTES = 4 * 2**20
 
 
-class LogisticObjective:
-    """Mean log-loss plus L2 penalty on ``theta = [w, b]``, for the solvers.
+class LinearObjective:
+    """What the binary and the multinomial objectives share.
 
     Parameters
     ----------
     X : {ndarray, scipy.sparse matrix} of shape (m, n)
         float32 or float64 examples; kept by reference, never copied.
     y : ndarray of shape (m,)
-        Targets in {0, 1}, X's dtype.
+        Targets: {0, 1} in X's dtype (binary) or class indices (multinomial).
     sample_weight : ndarray of shape (m,) or None
         Non-negative weights (class weights already folded in).
     C : float, default=inf
-        Inverse L2 strength, scikit-learn's convention; ``inf`` means none.
+        Inverse penalty strength, scikit-learn's convention; ``inf`` means none.
+    l1_ratio : float, default=0.0
+        Elastic-net mixing ``rho``: 0 is pure L2, 1 pure L1.
     fit_intercept : bool, default=True
-        Whether ``theta`` ends with the intercept ``b``.
-    l2 : float, optional
-        ``lambda`` itself, overriding the one derived from ``C`` (a mini-batch
-        keeps the full data's penalty).
+        Whether each row of ``theta`` ends with an intercept.
+    bounds : tuple of (lower, upper) or None
+        Bounds on the coefficients ``W`` (not the intercepts); each a scalar or
+        an array broadcastable to (K, n). ``None`` entries mean unbounded.
+    penalty_scale : float, optional
+        ``1 / (C S)`` itself, overriding the one derived from ``C`` and the
+        data (a mini-batch keeps the full data's penalty).
 
     Attributes
     ----------
+    n_outputs : int
+        ``K``.
     n_params : int
-        ``n + fit_intercept``.
+        ``K (n + fit_intercept)``.
     weight_sum : float
-        ``S``: the number of examples, or the sum of the sample weights.
-    l2 : float
-        ``lambda = 1 / (C S)``, the coefficient of ``lambda/2 ||w||^2``.
+        ``S``.
+    l2, l1 : float
+        ``(1 - rho) / (C S)`` and ``rho / (C S)``.
     """
 
-    def __init__(self, X, y, sample_weight=None, *, C=np.inf, fit_intercept=True, l2=None):
+    #: Bound on the largest eigenvalue of one example's loss Hessian in z.
+    CURVATURE_BOUND = 0.25
+
+    def __init__(
+        self, X, y, sample_weight=None, *, C=np.inf, l1_ratio=0.0, fit_intercept=True,
+        bounds=None, penalty_scale=None, n_outputs=1,
+    ):
         self.X = X
         self.y = y
         self.sample_weight = sample_weight
         self.fit_intercept = bool(fit_intercept)
+        self.n_outputs = int(n_outputs)
         self.n_samples, self.n_features = X.shape
-        self.n_params = self.n_features + int(self.fit_intercept)
+        self.row_size = self.n_features + int(self.fit_intercept)
+        self.n_params = self.n_outputs * self.row_size
         self.weight_sum = (
-            float(X.shape[0]) if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
+            float(self.n_samples) if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
         )
-        self.l2 = penalty_strength(C, self.weight_sum) if l2 is None else float(l2)
+        self.C, self.l1_ratio, self.bounds = C, float(l1_ratio), bounds
+        if penalty_scale is None:
+            penalty_scale = 0.0 if C is None or np.isinf(C) else 1.0 / (C * self.weight_sum)
+        self.penalty_scale = float(penalty_scale)
+        self.l2 = (1.0 - self.l1_ratio) * self.penalty_scale
+        self.l1 = self.l1_ratio * self.penalty_scale
+        self._lower, self._upper = self._bound_arrays(bounds)
         self.n_evals = 0
+
+    # -- layout ------------------------------------------------------------
 
     @property
     def dtype(self):
@@ -72,119 +107,173 @@ class LogisticObjective:
         """Relative rounding error of a computed cost (scores are in X's dtype)."""
         return 64 * float(np.finfo(self.dtype).eps)
 
-    def split(self, theta):
-        """``theta -> (w, b)``; ``b`` is 0.0 without an intercept."""
-        theta = np.asarray(theta)
+    @property
+    def coef_mask(self):
+        """Boolean mask of ``theta``'s coefficient entries (not the intercepts)."""
+        mask = np.ones((self.n_outputs, self.row_size), dtype=bool)
         if self.fit_intercept:
-            return theta[:-1], float(theta[-1])
-        return theta, 0.0
+            mask[:, -1] = False
+        return mask.ravel()
 
-    def join(self, w, b):
-        """``(w, b) -> theta`` in float64, the solvers' working precision."""
-        w = np.asarray(w, dtype=np.float64).ravel()
-        return np.concatenate([w, [float(b)]]) if self.fit_intercept else w.copy()
+    def split(self, theta):
+        """``theta -> (W (K, n), b (K,))``; ``b`` is zeros without an intercept."""
+        rows = np.asarray(theta).reshape(self.n_outputs, self.row_size)
+        if self.fit_intercept:
+            return rows[:, :-1], rows[:, -1]
+        return rows, np.zeros(self.n_outputs)
+
+    def join(self, W, b):
+        """``(W, b) -> theta`` in float64, the solvers' working precision."""
+        W = np.asarray(W, dtype=np.float64).reshape(self.n_outputs, self.n_features)
+        if not self.fit_intercept:
+            return W.ravel().copy()
+        b = np.broadcast_to(np.asarray(b, dtype=np.float64), (self.n_outputs,))
+        return np.column_stack([W, b]).ravel()
+
+    def _theta_from_parts(self, dW, db):
+        grad = np.empty((self.n_outputs, self.row_size))
+        grad[:, : self.n_features] = dW
+        if self.fit_intercept:
+            grad[:, -1] = db
+        return grad.ravel()
+
+    # -- the smooth part ---------------------------------------------------
 
     def loss_grad(self, theta):
-        """Cost ``J`` and gradient ``dJ/dtheta`` (float64, shape ``(n_params,)``)."""
+        """Smooth cost (log-loss + L2) and its gradient, float64 ``(n_params,)``."""
         self.n_evals += 1
-        w, b = self.split(theta)
-        J, dw, db = numpy_loss_and_grad(
-            np.asarray(w, dtype=self.dtype), b, self.X, self.y, self.sample_weight, self.l2
-        )
-        grad = np.empty(self.n_params)
-        grad[: self.n_features] = dw
-        if self.fit_intercept:
-            grad[-1] = db
-        return J, grad
+        W, b = self.split(theta)
+        J, dW, db = self._kernel_loss_grad(np.asarray(W, dtype=self.dtype), b)
+        return J, self._theta_from_parts(dW, db)
 
-    def loss(self, theta):
-        """Cost only: one pass over X instead of two, for line searches."""
-        w, b = self.split(theta)
-        return numpy_loss(np.asarray(w, dtype=self.dtype), b, self.X, self.y, self.sample_weight, self.l2)
+    # -- the non-smooth part: L1 and bounds --------------------------------
 
-    def subset(self, rows):
-        """The objective on the examples ``rows`` (a mini-batch), same penalty.
+    @property
+    def has_prox(self):
+        """Whether :meth:`prox` is more than the identity."""
+        return self.l1 > 0 or self._lower is not None or self._upper is not None
 
-        Gathers those rows (a copy of the batch only, never of X).
+    def nonsmooth_value(self, theta):
+        """``l1 ||W||_1`` (bounds hold at every point a solver produces)."""
+        return self.l1 * float(np.abs(np.asarray(theta)[self.coef_mask]).sum()) if self.l1 else 0.0
+
+    def value(self, theta, smooth_cost):
+        """The full cost, given the smooth part at ``theta``."""
+        return smooth_cost + self.nonsmooth_value(theta)
+
+    def prox(self, theta, step):
+        """``argmin_u l1 ||u_W||_1 + box(u_W) + ||u - theta||^2 / (2 step)``.
+
+        Soft-thresholding by ``step * l1``, then clipping to the bounds: both
+        act coordinate-wise, and for one coordinate the prox of a convex
+        function plus an interval is the interval's projection of its prox.
         """
-        s = None if self.sample_weight is None else self.sample_weight[rows]
-        return LogisticObjective(
-            self.X[rows], self.y[rows], s, fit_intercept=self.fit_intercept, l2=self.l2
-        )
+        if not self.has_prox:
+            return theta
+        out = np.array(theta, dtype=np.float64)
+        coef = out[self.coef_mask]
+        if self.l1:
+            coef = np.sign(coef) * np.maximum(np.abs(coef) - step * self.l1, 0.0)
+        if self._lower is not None or self._upper is not None:
+            coef = np.clip(coef, self._lower, self._upper)
+        out[self.coef_mask] = coef
+        return out
 
-    def decision(self, theta, rows=slice(None)):
-        w, b = self.split(theta)
-        return self.X[rows] @ np.asarray(w, dtype=self.dtype) + b
+    def optimality(self, theta, grad):
+        """The stopping rule's vector: ``theta - prox(theta - grad, 1)``.
 
-    def _curvature_weights(self, theta):
-        """``d_i = s_i a_i (1 - a_i) / S``, the Hessian's diagonal weights."""
-        a = expit(self.decision(theta))
-        d = a * (1 - a)
-        if self.sample_weight is not None:
-            d *= self.sample_weight
-        return d / self.weight_sum
+        It is the gradient itself without L1 or bounds, the projected gradient
+        with bounds (L-BFGS-B's ``pgtol`` quantity), and a minimal-norm
+        subgradient with L1; zero exactly at the optimum.
+        """
+        if not self.has_prox:
+            return grad
+        return theta - self.prox(theta - grad, 1.0)
+
+    def _bound_arrays(self, bounds):
+        if bounds is None:
+            return None, None
+        shape = (self.n_outputs, self.n_features)
+        lower, upper = bounds
+        lower = None if lower is None else np.broadcast_to(np.asarray(lower, dtype=np.float64), shape).ravel()
+        upper = None if upper is None else np.broadcast_to(np.asarray(upper, dtype=np.float64), shape).ravel()
+        return lower, upper
+
+    def coef_bounds(self):
+        """Per-entry ``(lower, upper)`` of ``theta`` (``-inf, inf`` for intercepts)."""
+        lower = np.full(self.n_params, -np.inf)
+        upper = np.full(self.n_params, np.inf)
+        if self._lower is not None:
+            lower[self.coef_mask] = self._lower
+        if self._upper is not None:
+            upper[self.coef_mask] = self._upper
+        return lower, upper
+
+    # -- curvature ---------------------------------------------------------
+
+    def scores(self, theta):
+        """``Z = X W^T + b``, shape (m, K)."""
+        W, b = self.split(theta)
+        return np.asarray(self.X @ np.asarray(W, dtype=self.dtype).T, dtype=np.float64) + b
+
+    def _augmented_blocks(self):
+        """Row blocks ``[X_r 1]`` (float64 copies of one block at a time)."""
+        X = self.X
+        rows = max(1, HESSIAN_BLOCK_BYTES // max(1, 8 * self.row_size))
+        for start in range(0, self.n_samples, rows):
+            block = X[start : start + rows]
+            block = block.toarray() if sp.issparse(block) else np.asarray(block, dtype=np.float64)
+            if self.fit_intercept:
+                block = np.column_stack([block, np.ones(block.shape[0])])
+            yield slice(start, start + block.shape[0]), block
 
     def hessian(self, theta):
-        """The exact Hessian, ``[X 1]^T D [X 1] + lambda I_w``, float64 (p, p).
+        """The exact Hessian of the smooth cost, float64 (p, p).
 
-        ``X^T D X`` is summed over row blocks of about ``HESSIAN_BLOCK_BYTES``,
-        so the only temporary is one scaled block, never a scaled copy of X.
-        For moderate ``n`` only (``O(m n^2)`` work, ``O(n^2)`` memory).
+        Summed over row blocks of about ``HESSIAN_BLOCK_BYTES``, so the only
+        temporaries are one block of X (with its column of ones) and its
+        scaled copy, never a copy of X. ``O(m p^2)`` work, ``O(p^2)`` memory.
         """
-        d = self._curvature_weights(theta).astype(np.float64)
-        X = self.X
-        n, p = self.n_features, self.n_params
-        H = np.zeros((p, p))
-        if sp.issparse(X):
-            H[:n, :n] = (X.T @ sp.diags(d.astype(X.dtype)) @ X).toarray()
-        else:
-            rows = max(1, HESSIAN_BLOCK_BYTES // max(1, n * X.itemsize))
-            dX = np.empty((min(rows, X.shape[0]), n), dtype=X.dtype)
-            for start in range(0, X.shape[0], rows):
-                block = X[start : start + rows]
-                scaled = dX[: block.shape[0]]
-                np.multiply(block, d[start : start + rows, None].astype(X.dtype), out=scaled)
-                H[:n, :n] += block.T @ scaled
-        if self.fit_intercept:
-            H[:n, n] = H[n, :n] = np.asarray(X.T @ d.astype(X.dtype), dtype=np.float64).ravel()
-            H[n, n] = d.sum()
-        H[np.arange(n), np.arange(n)] += self.l2
+        D = self._curvature(self.scores(theta))  # (m, K, K) or (m,) weights
+        if self.sample_weight is not None:
+            D = D * self.sample_weight.reshape((-1,) + (1,) * (D.ndim - 1))
+        D = D / self.weight_sum
+        K, r = self.n_outputs, self.row_size
+        H = np.zeros((K * r, K * r))
+        for rows, block in self._augmented_blocks():
+            for k in range(K):
+                for l in range(k, K):
+                    d = D[rows] if K == 1 else D[rows, k, l]
+                    H[k * r : (k + 1) * r, l * r : (l + 1) * r] += block.T @ (block * d[:, None])
+        for k in range(K):  # fill the lower blocks, add the L2 term on coefficients
+            for l in range(k):
+                H[k * r : (k + 1) * r, l * r : (l + 1) * r] = H[l * r : (l + 1) * r, k * r : (k + 1) * r].T
+        H[np.diag_indices_from(H)] += self.l2 * self.coef_mask
         return H
 
-    def example_lipschitz_max(self):
-        """``max_i L_i``: the largest Lipschitz constant of one example's cost.
-
-        ``L_i = (s_i / mean(s)) ||[x_i 1]||^2 / 4 + lambda``; one pass over X.
-        Mini-batch SGD steps need this bound, not the full-batch one.
-        """
-        X = self.X
-        sq_norms = np.asarray(X.multiply(X).sum(axis=1)).ravel() if sp.issparse(X) else np.einsum("ij,ij->i", X, X)
-        sq_norms = sq_norms.astype(np.float64) + float(self.fit_intercept)
-        if self.sample_weight is not None:
-            sq_norms *= self.sample_weight * (self.n_samples / self.weight_sum)
-        return float(sq_norms.max()) / 4.0 + self.l2
-
     def lipschitz_bound(self, n_power_iter=4, seed=0):
-        """An estimate of the gradient's Lipschitz constant ``L``.
+        """An estimate of the smooth gradient's Lipschitz constant ``L``.
 
-        ``L = lambda_max([X 1]^T S [X 1]) / (4 S) + lambda``, since
-        ``a (1 - a) <= 1/4``. The largest eigenvalue is estimated by a few
-        power iterations (two passes over X each); solvers that use it guard
-        the step with a sufficient-decrease test, so an estimate from below
-        costs a backtracking step, never a divergence.
+        ``L = CURVATURE_BOUND * lambda_max([X 1]^T S [X 1]) / S + l2``. The
+        eigenvalue is estimated by a few power iterations (two passes over X
+        each); solvers that use it guard the step with a sufficient-decrease
+        test, so an estimate from below costs a backtracking step, never a
+        divergence.
         """
         rng = np.random.default_rng(seed)
-        v = rng.standard_normal(self.n_params)
+        v = rng.standard_normal(self.row_size)
         v /= np.linalg.norm(v)
         s = self.sample_weight
+        n = self.n_features
         eig = 0.0
         for _ in range(n_power_iter):
-            w, b = self.split(v)
-            u = np.asarray(self.X @ w.astype(self.dtype), dtype=np.float64) + b
+            u = np.asarray(self.X @ v[:n].astype(self.dtype), dtype=np.float64)
+            if self.fit_intercept:
+                u += v[-1]
             if s is not None:
                 u *= s
-            Gv = np.empty(self.n_params)
-            Gv[: self.n_features] = self.X.T @ u.astype(self.dtype)
+            Gv = np.empty(self.row_size)
+            Gv[:n] = self.X.T @ u.astype(self.dtype)
             if self.fit_intercept:
                 Gv[-1] = u.sum()
             eig = float(np.dot(v, Gv))
@@ -194,6 +283,112 @@ class LogisticObjective:
             v = Gv / norm
         # The Rayleigh quotient approaches lambda_max from below; the slack
         # makes most first steps succeed without backtracking.
-        bound = 1.1 * eig / (4.0 * self.weight_sum) + self.l2
-        # All-zero data has a zero gradient already; any positive L will do.
+        bound = 1.1 * self.CURVATURE_BOUND * eig / self.weight_sum + self.l2
+        # All-zero data have a zero gradient already; any positive L will do.
         return bound if bound > 0 else 1.0
+
+    def example_lipschitz_max(self):
+        """``max_i L_i``: the largest Lipschitz constant of one example's cost.
+
+        ``L_i = CURVATURE_BOUND (s_i / mean(s)) ||[x_i 1]||^2 + l2``; one pass
+        over X. Mini-batch SGD steps need this bound, not the full-batch one.
+        """
+        X = self.X
+        sq_norms = np.asarray(X.multiply(X).sum(axis=1)).ravel() if sp.issparse(X) else np.einsum("ij,ij->i", X, X)
+        sq_norms = sq_norms.astype(np.float64) + float(self.fit_intercept)
+        if self.sample_weight is not None:
+            sq_norms *= self.sample_weight * (self.n_samples / self.weight_sum)
+        return self.CURVATURE_BOUND * float(sq_norms.max()) + self.l2
+
+    def subset(self, rows):
+        """The objective on the examples ``rows`` (a mini-batch), same penalty.
+
+        Gathers those rows (a copy of the batch only, never of X).
+        """
+        s = None if self.sample_weight is None else self.sample_weight[rows]
+        return type(self)(
+            self.X[rows], self.y[rows], s, l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept,
+            bounds=self.bounds, penalty_scale=self.penalty_scale, n_outputs=self.n_outputs,
+            **self._kernel_options(),
+        )
+
+    def _kernel_options(self):
+        return {}
+
+
+class LogisticObjective(LinearObjective):
+    """The binary model: ``K = 1``, sigmoid outputs, targets in {0, 1}.
+
+    Parameters
+    ----------
+    kernel : {"auto", "fused", "numpy"}, default="auto"
+        "fused" is the compiled single-pass kernel (:mod:`logitdescent._fused`,
+        needs Numba and a contiguous dense X), "numpy" the vectorized NumPy
+        one; "auto" takes the fused kernel where it applies.
+    **kwargs
+        As for :class:`LinearObjective`.
+    """
+
+    CURVATURE_BOUND = 0.25  # a (1 - a) <= 1/4
+
+    def __init__(self, X, y, sample_weight=None, *, kernel="auto", **kwargs):
+        kwargs.pop("n_outputs", None)
+        super().__init__(X, y, sample_weight, n_outputs=1, **kwargs)
+        fused_ok = _fused.is_available() and _fused.supports(X)
+        if kernel == "fused" and not fused_ok:
+            raise ValueError(
+                "kernel='fused' needs Numba (pip install 'logitdescent[fast]') and a "
+                "C- or F-contiguous float32/float64 NumPy X; use kernel='auto'."
+            )
+        if kernel not in ("auto", "fused", "numpy"):
+            raise ValueError(f"kernel must be 'auto', 'fused' or 'numpy'; got {kernel!r}.")
+        self.kernel = kernel
+        self._use_fused = fused_ok and kernel != "numpy"
+
+    def _kernel_options(self):
+        return {"kernel": self.kernel}
+
+    def _kernel_loss_grad(self, W, b):
+        w, b0 = W[0], float(b[0])
+        if self._use_fused:
+            J, dw, db = _fused.fused_loss_and_grad(w, b0, self.X, self.y, self.sample_weight, self.l2)
+        else:
+            J, dw, db = numpy_loss_and_grad(w, b0, self.X, self.y, self.sample_weight, self.l2)
+        return J, dw[None, :], np.array([db])
+
+    def _curvature(self, Z):
+        a = expit(Z[:, 0])
+        return a * (1 - a)
+
+
+class SoftmaxObjective(LinearObjective):
+    """The multinomial model: ``K`` softmax outputs, targets are class indices."""
+
+    CURVATURE_BOUND = 0.5  # the largest eigenvalue of diag(a) - a a^T
+
+    def _kernel_loss_grad(self, W, b):
+        return numpy_softmax_loss_and_grad(W, b, self.X, self.y, self.sample_weight, self.l2)
+
+    def hessian(self, theta):
+        """The Hessian, made invertible along softmax's flat directions.
+
+        Adding the same vector to every class's ``[w_k, b_k]`` does not change
+        any probability, so ``H`` has eigenvalue 0 (intercepts) or ``l2``
+        (coefficients) along the directions ``1_K (x) e_j``. The gradient has
+        no component along them while the classes' rows sum to zero, which
+        they do from a zero start; adding ``c P`` (``P`` the projector onto
+        those directions) makes ``H`` positive definite without changing the
+        Newton step, which then keeps the rows centered as scikit-learn's
+        solutions are.
+        """
+        H = super().hessian(theta)
+        K, r = self.n_outputs, self.row_size
+        shift = np.trace(H) / H.shape[0]
+        for column in range(r):
+            index = column + r * np.arange(K)
+            H[np.ix_(index, index)] += shift / K
+        return H
+
+    def _curvature(self, Z):
+        A = softmax(Z, axis=1)
+        return np.einsum("ik,kl->ikl", A, np.eye(self.n_outputs)) - A[:, :, None] * A[:, None, :]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["sigmoid", "log_sigmoid", "loss_and_grad", "gradient_descent"]
+__all__ = ["sigmoid", "log_sigmoid", "loss_and_grad", "softmax_loss_and_grad", "gradient_descent"]
 
 
 def sigmoid(z):
@@ -92,6 +92,59 @@ def loss_and_grad(w, b, X, y, sample_weight=None, *, C=math.inf):
         J += lam / 2 * sum(float(w_j) ** 2 for w_j in w)
         dw = [dw[j] + lam * float(w[j]) for j in range(n)]
     return J, dw, db
+
+
+def softmax_loss_and_grad(W, b, X, y, sample_weight=None, *, C=math.inf):
+    """The same loop with ``K`` outputs: softmax regression, one example at a time.
+
+    For each example ``i``: ``z_k = w_k^T x + b_k`` for every class ``k``,
+    ``a_k = e^{z_k} / sum_l e^{z_l}``, ``L = -log a_{y}``, ``dz_k = a_k - [k == y]``,
+    ``dw_kj += x_j dz_k``, ``db_k += dz_k``. The exponentials are taken after
+    subtracting ``max_l z_l`` (softmax does not change), so none overflows.
+
+    Parameters
+    ----------
+    W : sequence of K sequences of n floats
+    b : sequence of K floats
+    X : sequence of m sequences of n floats
+    y : sequence of m class indices in 0..K-1
+    sample_weight : sequence of m floats, optional
+    C : float, default=inf
+
+    Returns
+    -------
+    J : float
+    dW : list of K lists of n floats
+    db : list of K floats
+    """
+    m, K, n = len(X), len(W), len(W[0])
+    J = 0.0
+    dW = [[0.0] * n for _ in range(K)]
+    db = [0.0] * K
+    S = 0.0
+    for i in range(m):
+        s = 1.0 if sample_weight is None else float(sample_weight[i])
+        z = [sum(float(W[k][j]) * float(X[i][j]) for j in range(n)) + float(b[k]) for k in range(K)]
+        z_max = max(z)
+        exp_z = [math.exp(z_k - z_max) for z_k in z]
+        total = sum(exp_z)
+        a = [e / total for e in exp_z]
+        L = -((z[y[i]] - z_max) - math.log(total))  # -log a_y, without rounding a_y first
+        J += s * L
+        for k in range(K):
+            dz = a[k] - (1.0 if k == y[i] else 0.0)
+            for j in range(n):
+                dW[k][j] += s * float(X[i][j]) * dz
+            db[k] += s * dz
+        S += s
+    J /= S
+    dW = [[dW[k][j] / S for j in range(n)] for k in range(K)]
+    db = [db_k / S for db_k in db]
+    if C != math.inf:
+        lam = 1.0 / (C * S)
+        J += lam / 2 * sum(float(W[k][j]) ** 2 for k in range(K) for j in range(n))
+        dW = [[dW[k][j] + lam * float(W[k][j]) for j in range(n)] for k in range(K)]
+    return J, dW, db
 
 
 def gradient_descent(w, b, X, y, *, learning_rate, num_iterations, C=math.inf):

@@ -37,9 +37,12 @@ def choose_solver(objective):
     """The ``solver="auto"`` rule (see docs/solvers.md for the evidence).
 
     Newton's iterations do not depend on conditioning, and its ``O(m n^2)``
-    Hessian pass is cheap while ``n`` is moderate; past that, L-BFGS.
+    Hessian pass is cheap while ``n`` is moderate; past that, or with an L1
+    term or bounds (which Newton does not handle), L-BFGS.
     """
-    return "newton" if objective.n_params <= AUTO_NEWTON_MAX_PARAMS else "lbfgs"
+    if objective.has_prox or objective.n_params > AUTO_NEWTON_MAX_PARAMS:
+        return "lbfgs"
+    return "newton"
 
 
 __all__ = [

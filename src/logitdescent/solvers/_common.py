@@ -1,4 +1,5 @@
-"""What every solver shares: the result record, the stopping rule, the warning."""
+"""What every solver shares: the result record, the stopping rule, the history,
+the sufficient-decrease test and the convergence warning."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["SolverResult", "gradient_converged", "sufficient_decrease", "warn_not_converged"]
+__all__ = [
+    "CostHistory",
+    "SolverResult",
+    "finish",
+    "gradient_converged",
+    "sufficient_decrease",
+    "warn_not_converged",
+]
 
 
 @dataclass
@@ -18,15 +26,15 @@ class SolverResult:
     Attributes
     ----------
     x : ndarray of shape (n_params,)
-        The final ``theta = [w, b]``.
+        The final ``theta``.
     fun : float
-        The cost at ``x``.
+        The full cost at ``x`` (smooth part plus L1 term).
     grad_max : float
-        ``max |dJ/dtheta|`` at ``x``: the quantity of the stopping rule.
+        ``max |optimality(x)|``: the quantity of the stopping rule.
     n_iter : int
-        Parameter updates made.
+        Parameter updates made (epochs for SGD).
     loss_history : list of float
-        The cost at the start and after every update: ``n_iter + 1`` entries.
+        The full cost at the start and after every update: ``n_iter + 1`` entries.
     converged : bool
         Whether the stopping rule ``grad_max <= tol`` holds.
     message : str
@@ -42,13 +50,16 @@ class SolverResult:
     message: str = ""
 
 
-def gradient_converged(grad, tol):
-    """The one stopping rule of every solver: ``max |gradient| <= tol``.
+def gradient_converged(optimality, tol):
+    """The one stopping rule of every solver: ``max |optimality| <= tol``.
 
-    ``tol = 0`` never stops early, so fixed-step gradient descent runs exactly
-    ``max_iter`` updates, as the lecture's loop does.
+    ``optimality`` is the gradient for smooth, unconstrained problems, and its
+    generalization ``theta - prox(theta - grad)`` with L1 or bounds (see
+    ``LinearObjective.optimality``). ``tol = 0`` never stops early, so
+    fixed-step gradient descent runs exactly ``max_iter`` updates, as the
+    lecture's loop does.
     """
-    return tol > 0 and float(np.max(np.abs(grad), initial=0.0)) <= tol
+    return tol > 0 and float(np.max(np.abs(optimality), initial=0.0)) <= tol
 
 
 def sufficient_decrease(J_new, J_old, required_decrease, cost_rtol):
@@ -60,6 +71,38 @@ def sufficient_decrease(J_new, J_old, required_decrease, cost_rtol):
     and a test blind to it would shrink the step for nothing.
     """
     return J_new <= J_old - required_decrease + cost_rtol * abs(J_old)
+
+
+class CostHistory:
+    """The full cost after every update, reported to the callback as it grows."""
+
+    def __init__(self, objective, callback=None):
+        self.objective = objective
+        self.callback = callback
+        self.costs = []
+
+    def record(self, theta, smooth_cost):
+        self.record_cost(self.objective.value(theta, smooth_cost))
+
+    def record_cost(self, cost):
+        self.costs.append(cost)
+        if self.callback is not None:
+            self.callback(len(self.costs) - 1, cost)
+
+
+def finish(objective, theta, smooth_cost, grad, n_iter, history, tol, message):
+    """The :class:`SolverResult` at ``theta``, with the shared stopping rule applied."""
+    optimality = objective.optimality(theta, grad)
+    converged = gradient_converged(optimality, tol)
+    return SolverResult(
+        x=theta,
+        fun=objective.value(theta, smooth_cost),
+        grad_max=float(np.max(np.abs(optimality), initial=0.0)),
+        n_iter=n_iter,
+        loss_history=history.costs,
+        converged=converged,
+        message="gradient below tol" if converged else message,
+    )
 
 
 def warn_not_converged(result, solver_name):

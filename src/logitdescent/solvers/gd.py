@@ -11,18 +11,40 @@ the gradient's Lipschitz constant, guarded by the sufficient-decrease test
 ``J(theta - g/L) <= J(theta) - ||g||^2 / (2L)``: whenever it fails, ``L`` is
 doubled and the step retried, so the cost decreases at every update (the
 descent lemma guarantees the test passes once ``L`` exceeds the true
-constant). The test allows the cost's rounding error (``objective.cost_rtol``): near
-the optimum the guaranteed decrease is smaller than that noise.
+constant). The test allows the cost's rounding error
+(``objective.cost_rtol``): near the optimum the guaranteed decrease is smaller
+than that noise.
+
+With an L1 term or coefficient bounds the update becomes the proximal
+gradient step (ISTA), ``theta_{k+1} = prox(theta_k - alpha g, alpha)``, and
+the test its quadratic upper bound
+``J(theta+) <= J(theta) + g.d + L ||d||^2 / 2`` with ``d = theta+ - theta``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._common import SolverResult, gradient_converged, sufficient_decrease
+from ._common import CostHistory, finish, gradient_converged, sufficient_decrease
 
 #: Factor by which the Lipschitz estimate grows when a step fails the test.
 BACKTRACK_FACTOR = 2.0
+
+
+def proximal_step(objective, theta, J, grad, lipschitz):
+    """One guarded ``1/L`` proximal gradient step from ``theta``.
+
+    Returns the new point, its smooth cost and gradient, and the (possibly
+    grown) ``L``. Shared by gradient descent and the accelerated method.
+    """
+    while True:
+        candidate = objective.prox(theta - grad / lipschitz, 1.0 / lipschitz)
+        step = candidate - theta
+        J_new, grad_new = objective.loss_grad(candidate)
+        predicted = -float(np.dot(grad, step)) - 0.5 * lipschitz * float(np.dot(step, step))
+        if sufficient_decrease(J_new, J, predicted, objective.cost_rtol) or not np.isfinite(lipschitz):
+            return candidate, J_new, grad_new, lipschitz
+        lipschitz *= BACKTRACK_FACTOR
 
 
 def solve(objective, theta0, *, max_iter, tol, learning_rate="auto", callback=None):
@@ -30,18 +52,18 @@ def solve(objective, theta0, *, max_iter, tol, learning_rate="auto", callback=No
 
     Parameters
     ----------
-    objective : LogisticObjective
-        Supplies ``loss_grad(theta) -> (J, grad)`` and ``lipschitz_bound()``.
+    objective : LinearObjective
+        Supplies ``loss_grad``, ``prox`` and ``lipschitz_bound``.
     theta0 : ndarray of shape (n_params,)
         Starting point (not modified).
     max_iter : int
         Maximum number of updates.
     tol : float
-        Stop when ``max |grad| <= tol``.
+        Stop when ``max |optimality| <= tol`` (the gradient when smooth).
     learning_rate : float or "auto"
         The lecture's ``alpha``, or "auto" for a guarded ``1 / L`` step.
     callback : callable, optional
-        ``callback(iteration, cost)`` after every cost evaluation.
+        ``callback(iteration, cost)`` after every update.
 
     Returns
     -------
@@ -49,39 +71,18 @@ def solve(objective, theta0, *, max_iter, tol, learning_rate="auto", callback=No
     """
     theta = np.array(theta0, dtype=np.float64)
     J, grad = objective.loss_grad(theta)
-    history = [J]
-    if callback is not None:
-        callback(0, J)
+    history = CostHistory(objective, callback)
+    history.record(theta, J)
     auto = isinstance(learning_rate, str)
     if auto:
         lipschitz = objective.lipschitz_bound()
     n_iter = 0
-    while not gradient_converged(grad, tol) and n_iter < max_iter:
+    while not gradient_converged(objective.optimality(theta, grad), tol) and n_iter < max_iter:
         if auto:
-            grad_sq = float(np.dot(grad, grad))
-            while True:
-                candidate = theta - grad / lipschitz
-                J_new, grad_new = objective.loss_grad(candidate)
-                if sufficient_decrease(J_new, J, 0.5 * grad_sq / lipschitz, objective.cost_rtol):
-                    break
-                lipschitz *= BACKTRACK_FACTOR
-                if not np.isfinite(lipschitz):
-                    break
-            theta, J, grad = candidate, J_new, grad_new
+            theta, J, grad, lipschitz = proximal_step(objective, theta, J, grad, lipschitz)
         else:
-            theta = theta - learning_rate * grad
+            theta = objective.prox(theta - learning_rate * grad, learning_rate)
             J, grad = objective.loss_grad(theta)
         n_iter += 1
-        history.append(J)
-        if callback is not None:
-            callback(n_iter, J)
-    converged = gradient_converged(grad, tol)
-    return SolverResult(
-        x=theta,
-        fun=J,
-        grad_max=float(np.max(np.abs(grad), initial=0.0)),
-        n_iter=n_iter,
-        loss_history=history,
-        converged=converged,
-        message="gradient below tol" if converged else f"reached max_iter={max_iter}",
-    )
+        history.record(theta, J)
+    return finish(objective, theta, J, grad, n_iter, history, tol, f"reached max_iter={max_iter}")

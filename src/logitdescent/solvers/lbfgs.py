@@ -2,8 +2,14 @@
 
 SciPy provides the quasi-Newton machinery; logitdescent provides ``J`` and its
 gradient through ``jac=True``. SciPy's ``pgtol`` test is the shared stopping
-rule ``max |grad| <= tol``; ``ftol = 0`` so that SciPy's relative-cost test
-stops the solver only once the cost no longer changes at all.
+rule ``max |optimality| <= tol``; ``ftol = 0`` so that SciPy's relative-cost
+test stops the solver only once the cost no longer changes at all.
+
+Coefficient bounds are L-BFGS-B's own box constraints. An L1 term is handled
+by splitting each coefficient into its positive and negative parts,
+``c = c+ - c-`` with ``c+, c- >= 0``, which turns ``l1 |c|`` into the smooth
+``l1 (c+ + c-)`` under bounds: the quasi-Newton solver then finds exact zeros
+(both parts at their bound) without any non-smooth step.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
-from ._common import SolverResult, gradient_converged
+from ._common import CostHistory, finish
 
 #: Number of correction pairs kept (SciPy's ``maxcor``).
 HISTORY_SIZE = 10
@@ -20,17 +26,51 @@ HISTORY_SIZE = 10
 FTOL = 0.0
 
 
+class _SplitL1:
+    """The L1-penalized objective in the variables ``u = [c+, c-, intercepts]``."""
+
+    def __init__(self, objective):
+        self.objective = objective
+        self.mask = objective.coef_mask
+        lower, upper = objective.coef_bounds()
+        lo, hi = lower[self.mask], upper[self.mask]
+        # c in [lo, hi]  <=>  c+ in [max(lo, 0), max(hi, 0)], c- in [max(-hi, 0), max(-lo, 0)]
+        self.bounds = list(zip(
+            np.concatenate([np.maximum(lo, 0), np.maximum(-hi, 0), lower[~self.mask]]),
+            np.concatenate([np.maximum(hi, 0), np.maximum(-lo, 0), upper[~self.mask]]),
+        ))
+        self.n_coef = int(self.mask.sum())
+
+    def to_u(self, theta):
+        coef = theta[self.mask]
+        return np.concatenate([np.maximum(coef, 0), np.maximum(-coef, 0), theta[~self.mask]])
+
+    def to_theta(self, u):
+        k = self.n_coef
+        theta = np.empty(self.mask.size)
+        theta[self.mask] = u[:k] - u[k : 2 * k]
+        theta[~self.mask] = u[2 * k :]
+        return theta
+
+    def loss_grad(self, u):
+        k, l1 = self.n_coef, self.objective.l1
+        J, grad = self.objective.loss_grad(self.to_theta(u))
+        g_coef = grad[self.mask]
+        J += l1 * float(u[: 2 * k].sum())
+        return J, np.concatenate([g_coef + l1, l1 - g_coef, grad[~self.mask]])
+
+
 def solve(objective, theta0, *, max_iter, tol, callback=None):
     """Minimize ``objective`` with L-BFGS-B.
 
     Parameters
     ----------
-    objective : LogisticObjective
+    objective : LinearObjective
     theta0 : ndarray of shape (n_params,)
     max_iter : int
         Maximum number of L-BFGS iterations.
     tol : float
-        Stop when ``max |grad| <= tol``.
+        Stop when ``max |optimality| <= tol``.
     callback : callable, optional
         ``callback(iteration, cost)`` at the start and after every iteration.
 
@@ -39,31 +79,24 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
     SolverResult
     """
     theta0 = np.array(theta0, dtype=np.float64)
-    J0 = objective.loss(theta0)
-    history = [J0]
-    if callback is not None:
-        callback(0, J0)
+    history = CostHistory(objective, callback)
+    if objective.l1:
+        problem = _SplitL1(objective)
+        fun, u0, bounds, to_theta = problem.loss_grad, problem.to_u(theta0), problem.bounds, problem.to_theta
+    else:
+        lower, upper = objective.coef_bounds()
+        fun, u0, to_theta = objective.loss_grad, theta0, (lambda u: u)
+        bounds = list(zip(lower, upper)) if objective.has_prox else None
+        u0 = np.clip(u0, lower, upper)
+    history.record_cost(fun(u0)[0])
 
     def record(intermediate_result):
-        history.append(float(intermediate_result.fun))
-        if callback is not None:
-            callback(len(history) - 1, history[-1])
+        history.record_cost(float(intermediate_result.fun))
 
     opt = minimize(
-        objective.loss_grad,
-        theta0,
-        method="L-BFGS-B",
-        jac=True,
-        callback=record,
+        fun, u0, method="L-BFGS-B", jac=True, bounds=bounds, callback=record,
         options={"maxiter": max_iter, "gtol": tol, "ftol": FTOL, "maxcor": HISTORY_SIZE},
     )
-    grad = np.asarray(opt.jac)
-    return SolverResult(
-        x=np.asarray(opt.x),
-        fun=float(opt.fun),
-        grad_max=float(np.max(np.abs(grad), initial=0.0)),
-        n_iter=int(opt.nit),
-        loss_history=history,
-        converged=gradient_converged(grad, tol),
-        message=str(opt.message),
-    )
+    theta = to_theta(np.asarray(opt.x))
+    J, grad = objective.loss_grad(theta)
+    return finish(objective, theta, J, grad, int(opt.nit), history, tol, str(opt.message))

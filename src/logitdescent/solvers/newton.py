@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from ._common import SolverResult, gradient_converged, sufficient_decrease
+from ._common import CostHistory, finish, gradient_converged, sufficient_decrease
 
 #: Armijo sufficient-decrease constant.
 ARMIJO = 1e-4
@@ -52,11 +52,15 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
     -------
     SolverResult
     """
+    if objective.has_prox:
+        raise ValueError(
+            "solver='newton' handles the L2 penalty only; for L1, elastic-net or "
+            "coefficient bounds choose solver='lbfgs' or 'nesterov'."
+        )
     theta = np.array(theta0, dtype=np.float64)
     J, grad = objective.loss_grad(theta)
-    history = [J]
-    if callback is not None:
-        callback(0, J)
+    history = CostHistory(objective, callback)
+    history.record(theta, J)
     n_iter = 0
     message = f"reached max_iter={max_iter}"
     while not gradient_converged(grad, tol) and n_iter < max_iter:
@@ -76,16 +80,5 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
         theta = theta + t * step
         J, grad = J_new, grad_new
         n_iter += 1
-        history.append(J)
-        if callback is not None:
-            callback(n_iter, J)
-    converged = gradient_converged(grad, tol)
-    return SolverResult(
-        x=theta,
-        fun=J,
-        grad_max=float(np.max(np.abs(grad), initial=0.0)),
-        n_iter=n_iter,
-        loss_history=history,
-        converged=converged,
-        message="gradient below tol" if converged else message,
-    )
+        history.record(theta, J)
+    return finish(objective, theta, J, grad, n_iter, history, tol, message)

@@ -1,7 +1,8 @@
 """Mini-batch stochastic gradient descent with a decaying step schedule.
 
 Each epoch shuffles the examples, splits them into batches of ``batch_size``
-rows and steps ``theta := theta - alpha_e * grad J_batch(theta)``, where
+rows and steps ``theta := prox(theta - alpha_e * grad J_batch(theta), alpha_e)``
+(the proximal step handles L1 and bounds; it is the identity otherwise), where
 ``J_batch`` is the cost on the batch (its mean loss plus the full-data
 penalty), so that its expectation is ``J``. The step decays per epoch::
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._common import SolverResult, gradient_converged
+from ._common import CostHistory, finish, gradient_converged
 
 #: Epochs over which the step halves.
 DECAY_EPOCHS = 10.0
@@ -66,34 +67,41 @@ def solve(
     rng = check_random_state(random_state)
     theta = np.array(theta0, dtype=np.float64)
     J, grad = objective.loss_grad(theta)
-    history = [J]
-    if callback is not None:
-        callback(0, J)
-    m = objective.n_samples
-    alpha0 = 1.0 / _minibatch_smoothness(objective, batch_size) if isinstance(learning_rate, str) else learning_rate
+    history = CostHistory(objective, callback)
+    history.record(theta, J)
+    alpha0 = initial_step(objective, learning_rate, batch_size)
     epoch = 0
-    while not gradient_converged(grad, tol) and epoch < max_iter:
-        alpha = alpha0 / (1.0 + epoch / DECAY_EPOCHS)
-        order = rng.permutation(m)
-        for start in range(0, m, batch_size):
-            rows = np.sort(order[start : start + batch_size])  # sorted: cache-friendly gathers
-            _, batch_grad = objective.subset(rows).loss_grad(theta)
-            theta -= alpha * batch_grad
+    while not gradient_converged(objective.optimality(theta, grad), tol) and epoch < max_iter:
+        theta = run_epoch(objective, theta, scheduled_step(alpha0, epoch), batch_size, rng)
         J, grad = objective.loss_grad(theta)
         epoch += 1
-        history.append(J)
-        if callback is not None:
-            callback(epoch, J)
-    converged = gradient_converged(grad, tol)
-    return SolverResult(
-        x=theta,
-        fun=J,
-        grad_max=float(np.max(np.abs(grad), initial=0.0)),
-        n_iter=epoch,
-        loss_history=history,
-        converged=converged,
-        message="gradient below tol" if converged else f"reached max_iter={max_iter} epochs",
-    )
+        history.record(theta, J)
+    return finish(objective, theta, J, grad, epoch, history, tol, f"reached max_iter={max_iter} epochs")
+
+
+def initial_step(objective, learning_rate, batch_size):
+    """``alpha_0``: the given rate, or ``1 / L_b`` for "auto"."""
+    if isinstance(learning_rate, str):
+        return 1.0 / _minibatch_smoothness(objective, batch_size)
+    return float(learning_rate)
+
+
+def scheduled_step(alpha0, epoch):
+    """``alpha_e = alpha_0 / (1 + e / DECAY_EPOCHS)``."""
+    return alpha0 / (1.0 + epoch / DECAY_EPOCHS)
+
+
+def run_epoch(objective, theta, alpha, batch_size, rng):
+    """One shuffled pass of proximal mini-batch steps; returns the new ``theta``.
+
+    Also the step behind ``LogisticRegression.partial_fit``.
+    """
+    order = rng.permutation(objective.n_samples)
+    for start in range(0, objective.n_samples, batch_size):
+        rows = np.sort(order[start : start + batch_size])  # sorted: cache-friendly gathers
+        _, batch_grad = objective.subset(rows).loss_grad(theta)
+        theta = objective.prox(theta - alpha * batch_grad, alpha)
+    return theta
 
 
 def _minibatch_smoothness(objective, batch_size):
