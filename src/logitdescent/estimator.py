@@ -235,42 +235,58 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(f"y contains labels not in classes: {unseen[:5]!r}.")
         return classes, codes
 
-    def _weights(self, X, y, codes, sample_weight):
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        if self.class_weight is not None:
-            per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
-            sample_weight = sample_weight * per_class[codes].astype(X.dtype)
-        if not np.sum(sample_weight) > 0:
+    def _class_weighted(self, sample_weight, codes, model_codes=None):
+        """``sample_weight`` times the class weights.
+
+        ``codes`` index ``classes_``; ``model_codes`` (0/1) are a one-vs-rest
+        model's targets, which "balanced" then balances instead.
+        """
+        if self.class_weight is None:
+            weighted = sample_weight
+        elif isinstance(self.class_weight, str):  # "balanced"
+            target = codes if model_codes is None else model_codes
+            per_class = compute_class_weight("balanced", classes=np.unique(target), y=target)
+            weighted = sample_weight * per_class[np.searchsorted(np.unique(target), target)].astype(sample_weight.dtype)
+        else:  # a dict: weights belong to the original labels, in every model
+            per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=self.classes_)
+            weighted = sample_weight * per_class[codes].astype(sample_weight.dtype)
+        if not np.sum(weighted) > 0:
             raise ValueError("sample_weight must have a positive sum; all weights are zero.")
-        return sample_weight
+        return weighted
 
-    # -- fitting -----------------------------------------------------------
+    def _objectives(self, X, codes, sample_weight):
+        """One objective per model: binary, multinomial, or one per class (OvR).
 
-    def _objectives(self, X, codes, sample_weight, penalty_scale=None):
-        """One objective per model: binary, multinomial, or one per class (OvR)."""
+        Class weights are folded into the sample weights here; with
+        one-vs-rest, "balanced" balances each class against the rest (as
+        scikit-learn's one-vs-rest always did), a dict weighs the original
+        labels.
+        """
         C, rho = self._penalty()
         K = self.classes_.size
         n_outputs = 1 if K == 2 or self.multiclass == "ovr" else K
-        common = dict(
-            C=C, l1_ratio=rho, fit_intercept=self.fit_intercept, penalty_scale=penalty_scale,
-            bounds=self._validated_bounds(n_outputs, X.shape[1]),
-        )
+        bounds = self._validated_bounds(n_outputs if K == 2 or self.multiclass != "ovr" else K, X.shape[1])
+        common = dict(C=C, l1_ratio=rho, fit_intercept=self.fit_intercept)
         if K == 2:
-            return [LogisticObjective(X, (codes == 1).astype(X.dtype), sample_weight, **common)]
+            return [LogisticObjective(
+                X, (codes == 1).astype(X.dtype), self._class_weighted(sample_weight, codes),
+                bounds=bounds, **common,
+            )]
         if self.multiclass == "multinomial":
-            return [SoftmaxObjective(X, codes, sample_weight, n_outputs=K, **common)]
-        if common["bounds"] is not None:  # per-class rows of the bounds go to their own fits
-            common["bounds"] = None
-            bounds = self._validated_bounds(K, X.shape[1])
-            return [
-                LogisticObjective(
-                    X, (codes == k).astype(X.dtype), sample_weight,
-                    bounds=tuple(None if bd is None else np.broadcast_to(bd, (K, X.shape[1]))[k] for bd in bounds),
-                    **{key: v for key, v in common.items() if key != "bounds"},
-                )
-                for k in range(K)
-            ]
-        return [LogisticObjective(X, (codes == k).astype(X.dtype), sample_weight, **common) for k in range(K)]
+            return [SoftmaxObjective(
+                X, codes, self._class_weighted(sample_weight, codes), n_outputs=K, bounds=bounds, **common
+            )]
+        objectives = []
+        for k in range(K):
+            is_k = codes == k
+            class_bounds = None if bounds is None else tuple(
+                None if bd is None else np.broadcast_to(bd, (K, X.shape[1]))[k] for bd in bounds
+            )
+            objectives.append(LogisticObjective(
+                X, is_k.astype(X.dtype), self._class_weighted(sample_weight, codes, is_k.astype(int)),
+                bounds=class_bounds, **common,
+            ))
+        return objectives
 
     def _coef_shape(self):
         K = self.classes_.size
@@ -325,7 +341,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.classes_, codes = self._encode_targets(y)
         for attribute in ("_partial_fit_calls", "_partial_fit_rng", "_partial_fit_alpha0"):
             self.__dict__.pop(attribute, None)  # a new fit restarts partial_fit's schedule
-        sample_weight = self._weights(X, y, codes, sample_weight)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
         objectives = self._objectives(X, codes, sample_weight)
         W0, b0 = self._starting_coefs(coef_init, intercept_init)
         if len(objectives) == 1:
@@ -394,7 +410,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if first_call:
             self.classes_ = classes
         _, codes = self._encode_targets(y, self.classes_)
-        sample_weight = self._weights(X, y, codes, sample_weight)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
         objectives = self._objectives(X, codes, sample_weight)
         if first_call:
             W0, b0 = np.zeros(self._coef_shape()), np.zeros(self._coef_shape()[0])

@@ -17,13 +17,17 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
-from ._common import CostHistory, finish
+from ._common import CostHistory, finish, gradient_converged
 
 #: Number of correction pairs kept (SciPy's ``maxcor``).
 HISTORY_SIZE = 10
 #: Relative cost change below which SciPy stops. scikit-learn's 64 ulps stops at
 #: max |grad| ~1e-8 on standardized breast-cancer data; 0 reaches 1e-10 there.
 FTOL = 0.0
+#: Fresh starts after SciPy stalls (its line search cannot see a decrease
+#: below the cost's rounding) while the gradient is still above tol. A
+#: restart drops a curvature memory gone stale, which often goes on.
+MAX_RESTARTS = 3
 
 
 class _SplitL1:
@@ -93,10 +97,17 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
     def record(intermediate_result):
         history.record_cost(float(intermediate_result.fun))
 
-    opt = minimize(
-        fun, u0, method="L-BFGS-B", jac=True, bounds=bounds, callback=record,
-        options={"maxiter": max_iter, "gtol": tol, "ftol": FTOL, "maxcor": HISTORY_SIZE},
-    )
-    theta = to_theta(np.asarray(opt.x))
-    J, grad = objective.loss_grad(theta)
-    return finish(objective, theta, J, grad, int(opt.nit), history, tol, str(opt.message))
+    n_iter = 0
+    for _ in range(1 + MAX_RESTARTS):
+        opt = minimize(
+            fun, u0, method="L-BFGS-B", jac=True, bounds=bounds, callback=record,
+            options={"maxiter": max_iter - n_iter, "gtol": tol, "ftol": FTOL, "maxcor": HISTORY_SIZE},
+        )
+        n_iter += int(opt.nit)
+        u0 = np.asarray(opt.x)
+        theta = to_theta(u0)
+        J, grad = objective.loss_grad(theta)
+        stalled = opt.nit > 0 and n_iter < max_iter
+        if gradient_converged(objective.optimality(theta, grad), tol) or not stalled:
+            break
+    return finish(objective, theta, J, grad, n_iter, history, tol, str(opt.message))
