@@ -143,7 +143,7 @@ class LinearObjective:
         """Smooth cost (log-loss + L2) and its gradient, float64 ``(n_params,)``."""
         self.n_evals += 1
         W, b = self.split(theta)
-        J, dW, db = self._kernel_loss_grad(np.asarray(W, dtype=self.dtype), b)
+        J, dW, db = self._kernel_loss_grad(W, b)
         return J, self._theta_from_parts(dW, db)
 
     # -- the non-smooth part: L1 and bounds --------------------------------
@@ -348,11 +348,17 @@ class LogisticObjective(LinearObjective):
     def _kernel_options(self):
         return {"kernel": self.kernel}
 
+    @property
+    def cost_rtol(self):
+        """The fused kernel computes scores and sums in float64 for any X."""
+        return 64 * float(np.finfo(np.float64 if self._use_fused else self.dtype).eps)
+
     def _kernel_loss_grad(self, W, b):
         w, b0 = W[0], float(b[0])
-        if self._use_fused:
+        if self._use_fused:  # takes w in float64: no rounding of the point itself
             J, dw, db = _fused.fused_loss_and_grad(w, b0, self.X, self.y, self.sample_weight, self.l2)
-        else:
+        else:  # X @ w in X's dtype (a float64 w would upcast a float32 X)
+            w = np.asarray(w, dtype=self.dtype)
             J, dw, db = numpy_loss_and_grad(w, b0, self.X, self.y, self.sample_weight, self.l2)
         return J, dw[None, :], np.array([db])
 
@@ -367,6 +373,7 @@ class SoftmaxObjective(LinearObjective):
     CURVATURE_BOUND = 0.5  # the largest eigenvalue of diag(a) - a a^T
 
     def _kernel_loss_grad(self, W, b):
+        W = np.asarray(W, dtype=self.dtype)
         return numpy_softmax_loss_and_grad(W, b, self.X, self.y, self.sample_weight, self.l2)
 
     def hessian(self, theta):

@@ -21,6 +21,9 @@ ARMIJO = 1e-4
 SHRINK = 0.5
 #: Backtracking steps before the search gives up.
 MAX_BACKTRACK = 40
+#: A step that leaves max |grad| above this fraction of the last one, when the
+#: predicted decrease is below rounding, means the gradient's floor is reached.
+STALL_RATIO = 0.5
 
 
 def _newton_direction(H, grad):
@@ -63,11 +66,19 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
     history.record(theta, J)
     n_iter = 0
     message = f"reached max_iter={max_iter}"
+    previous_grad_max = np.inf
     while not gradient_converged(grad, tol) and n_iter < max_iter:
         step = _newton_direction(objective.hessian(theta), grad)
         slope = float(np.dot(grad, step))
         if slope >= 0:  # not a descent direction: fall back to the gradient
             step, slope = -grad, -float(np.dot(grad, grad))
+        grad_max = float(np.max(np.abs(grad), initial=0.0))
+        if -slope <= objective.cost_rtol * abs(J) and grad_max > STALL_RATIO * previous_grad_max:
+            # The remaining decrease is below the cost's rounding and the last
+            # step no longer shrank the gradient: it is at its rounding floor.
+            message = "gradient at the rounding floor of the data's dtype"
+            break
+        previous_grad_max = grad_max
         t = 1.0
         for _ in range(MAX_BACKTRACK):
             J_new, grad_new = objective.loss_grad(theta + t * step)
