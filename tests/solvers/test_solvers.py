@@ -14,7 +14,7 @@ from logitdescent import LogisticRegression
 from logitdescent.objective import LogisticObjective
 from logitdescent.solvers import SOLVERS
 
-DETERMINISTIC = ["gd", "nesterov", "lbfgs", "newton"]
+DETERMINISTIC = ["gd", "nesterov", "lbfgs", "newton", "lbfgs-newton"]
 
 # (stopping tol, relative error allowed). The error is about max|grad| / lambda_min
 # (lambda_min ~ 0.05 here). L-BFGS's line search compares costs, which stop
@@ -23,6 +23,7 @@ DETERMINISTIC = ["gd", "nesterov", "lbfgs", "newton"]
 TOLERANCES = {
     **{(solver, "float64"): (1e-10, 1e-8) for solver in DETERMINISTIC},
     ("lbfgs", "float64"): (1e-9, 1e-7),
+    ("lbfgs-newton", "float64"): (1e-9, 1e-7),
     **{(solver, "float32"): (1e-5, 3e-4) for solver in DETERMINISTIC},
 }
 

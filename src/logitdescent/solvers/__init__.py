@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 
-from . import gd, lbfgs, nesterov, newton, sgd
+from . import gd, hybrid, lbfgs, nesterov, newton, sgd
 from ._common import SolverResult, gradient_converged, warn_not_converged
 
 SOLVERS = {
@@ -18,6 +18,7 @@ SOLVERS = {
     "nesterov": nesterov.solve,
     "lbfgs": lbfgs.solve,
     "newton": newton.solve,
+    "lbfgs-newton": hybrid.solve,
     "sgd": sgd.solve,
 }
 
@@ -29,20 +30,29 @@ SOLVER_OPTIONS = {
     for name, func in SOLVERS.items()
 }
 
-#: Above this many parameters the auto rule leaves Newton for L-BFGS.
-AUTO_NEWTON_MAX_PARAMS = 500
+#: Up to this many parameters a Hessian costs about as much as a few passes
+#: over X (BLAS-3 runs far closer to peak than a bandwidth-bound pass): Newton.
+AUTO_NEWTON_MAX_PARAMS = 64
+#: Up to this many, L-BFGS with a switch to Newton if it turns out slow.
+AUTO_HYBRID_MAX_PARAMS = 512
 
 
 def choose_solver(objective):
-    """The ``solver="auto"`` rule (see docs/solvers.md for the evidence).
+    """The ``solver="auto"`` rule (docs/solvers.md gives the benchmark evidence).
 
-    Newton's iterations do not depend on conditioning, and its ``O(m n^2)``
-    Hessian pass is cheap while ``n`` is moderate; past that, or with an L1
-    term or bounds (which Newton does not handle), L-BFGS.
+    - L1 term or bounds, or more than ``AUTO_HYBRID_MAX_PARAMS`` parameters:
+      "lbfgs" (Newton cannot take the first; its Hessian is too dear for the
+      second).
+    - Up to ``AUTO_NEWTON_MAX_PARAMS``: "newton", whose iteration count does
+      not depend on how badly the features are scaled.
+    - Between: "lbfgs-newton", L-BFGS that hands over to Newton when the
+      problem proves badly conditioned.
     """
-    if objective.has_prox or objective.n_params > AUTO_NEWTON_MAX_PARAMS:
+    if objective.has_prox or objective.n_params > AUTO_HYBRID_MAX_PARAMS:
         return "lbfgs"
-    return "newton"
+    if objective.n_params <= AUTO_NEWTON_MAX_PARAMS:
+        return "newton"
+    return "lbfgs-newton"
 
 
 __all__ = [
