@@ -17,6 +17,7 @@ from logitdescent import LogisticRegression
 from logitdescent.cli import main
 from logitdescent.data import load_builtin
 from logitdescent.persistence import load_model
+from logitdescent.plots import render_learning_curve
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 OUTPUTS = ("model.json", "metrics.json", "learning_curve.png")
@@ -147,6 +148,212 @@ def test_train_on_a_csv_file(tmp_path, cancer_csv):
     assert "diagnosis" not in model.feature_names_in_
 
 
+def test_train_defaults_are_the_estimators(trained):
+    classifier = load_model(trained[0] / "model.json").named_steps["classifier"]
+    assert classifier.get_params() == LogisticRegression().get_params()
+    metrics = json.loads((trained[0] / "metrics.json").read_text())
+    assert metrics["n_classes"] == 2 and metrics["multiclass"] is None
+    assert "final_cost_per_class" not in metrics
+
+
+# -- more than two classes -------------------------------------------------
+
+IRIS_CLASSES = ["setosa", "versicolor", "virginica"]
+
+
+@pytest.fixture(scope="module")
+def iris_csv(tmp_path_factory):
+    """Iris as a user's file: four features and a ``species`` column of names."""
+    from sklearn.datasets import load_iris
+
+    bunch = load_iris(as_frame=True)
+    frame = bunch.data.assign(species=np.asarray(IRIS_CLASSES)[bunch.target])
+    path = tmp_path_factory.mktemp("iris") / "iris.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def iris_trained(tmp_path_factory, iris_csv):
+    out = tmp_path_factory.mktemp("iris-train") / "out"
+    result = invoke("train", "--data", iris_csv, "--target", "species", "--out", out)
+    assert result.exit_code == 0, result.output
+    return out, result
+
+
+def iris_test_split(iris_csv):
+    frame = pd.read_csv(iris_csv)
+    X, y = frame.drop(columns=["species"]), frame["species"]
+    _, X_test, _, y_test = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+    return X_test, y_test
+
+
+def test_train_multiclass_csv_end_to_end(iris_trained, iris_csv):
+    out, result = iris_trained
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUTS)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["classes"] == IRIS_CLASSES
+    assert metrics["n_classes"] == 3 and metrics["multiclass"] == "multinomial"
+    assert metrics["n_train"] + metrics["n_test"] == 150 and metrics["n_test"] == 38
+    assert metrics["test_accuracy"] > 0.85 and metrics["train_accuracy"] > 0.85
+    assert 0 < metrics["test_log_loss"] < 0.5
+    assert 0.9 < metrics["test_roc_auc"] <= 1
+    assert metrics["converged"] is True
+    assert 0 < metrics["final_cost"] < np.log(3)
+    assert "Cost after iteration 0: 1.098612" in result.stdout  # log 3: the softmax at W = 0
+    assert "(multinomial, 3 classes)" in result.stdout
+    assert (out / "learning_curve.png").read_bytes().startswith(PNG_MAGIC)
+
+    # The saved model reproduces the reported test metrics exactly.
+    model = load_model(out / "model.json")
+    classifier = model.named_steps["classifier"]
+    assert classifier.coef_.shape == (3, 4) and classifier.intercept_.shape == (3,)
+    X_test, y_test = iris_test_split(iris_csv)
+    proba = model.predict_proba(X_test)
+    assert accuracy_score(y_test, model.predict(X_test)) == metrics["test_accuracy"]
+    assert log_loss(y_test, proba, labels=IRIS_CLASSES) == pytest.approx(metrics["test_log_loss"], rel=1e-12)
+    expected_auc = roc_auc_score(y_test, proba, multi_class="ovr", labels=IRIS_CLASSES)
+    assert metrics["test_roc_auc"] == pytest.approx(expected_auc, rel=1e-12)
+
+
+def test_predict_multiclass_writes_one_probability_column_per_class(iris_trained, iris_csv, tmp_path):
+    model_path = iris_trained[0] / "model.json"
+    out = tmp_path / "predictions.csv"
+    result = invoke("predict", "--model", model_path, "--data", iris_csv, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "proba_<label>" in result.stdout
+    predictions = pd.read_csv(out)
+    assert list(predictions.columns) == ["prediction", *(f"proba_{c}" for c in IRIS_CLASSES)]
+    proba = predictions.drop(columns=["prediction"]).to_numpy()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    model = load_model(model_path)
+    X = pd.read_csv(iris_csv)[model.feature_names_in_]
+    np.testing.assert_array_equal(predictions["prediction"], model.predict(X))
+    np.testing.assert_array_equal(proba, model.predict_proba(X))  # exact: floats are written with repr
+    assert (predictions["prediction"] == pd.read_csv(iris_csv)["species"]).mean() > 0.9
+
+
+def test_evaluate_multiclass(iris_trained, iris_csv, tmp_path):
+    model_path = iris_trained[0] / "model.json"
+    out = tmp_path / "eval.json"
+    result = invoke("evaluate", "--model", model_path, "--data", iris_csv, "--target", "species", "--out", out)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(iris_csv)
+    X, y = frame.drop(columns=["species"]), frame["species"]
+    model = load_model(model_path)
+    proba = model.predict_proba(X)
+    written = json.loads(out.read_text())
+    assert written["n_examples"] == 150
+    assert written["accuracy"] == accuracy_score(y, model.predict(X)) > 0.9
+    assert written["log_loss"] == pytest.approx(log_loss(y, proba, labels=IRIS_CLASSES), rel=1e-12)
+    assert written["roc_auc"] == pytest.approx(
+        roc_auc_score(y, proba, multi_class="ovr", labels=IRIS_CLASSES), rel=1e-12)
+    for name in ("accuracy", "log_loss", "roc_auc"):
+        assert f"{name}: {written[name]:.6f}" in result.stdout
+
+    # Without every class, the one-vs-rest AUC is undefined; the rest still works.
+    two = write(tmp_path, "two.csv", frame[frame["species"] != "setosa"])
+    result = invoke("evaluate", "--model", model_path, "--data", two, "--target", "species", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "roc_auc: undefined (not every class is present)" in result.stdout
+    written = json.loads(out.read_text())
+    assert written["roc_auc"] is None and written["n_examples"] == 100
+    assert 0 < written["accuracy"] <= 1 and written["log_loss"] > 0
+
+
+def test_one_vs_rest_learning_curves_and_metrics(iris_csv, tmp_path, monkeypatch):
+    import logitdescent.cli as cli
+
+    drawn = {}
+
+    def spy(loss_curve, title="Learning curve", labels=None):
+        drawn.update(loss_curve=loss_curve, title=title, labels=labels)
+        return render_learning_curve(loss_curve, title=title, labels=labels)
+
+    monkeypatch.setattr(cli, "render_learning_curve", spy)
+    result = invoke("train", "--data", iris_csv, "--target", "species", "--out", tmp_path,
+                    "--multiclass", "ovr", "--print-every", "5")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["multiclass"] == "ovr" and metrics["test_accuracy"] > 0.85
+    per_class = metrics["final_cost_per_class"]
+    assert len(per_class) == 3 and metrics["final_cost"] == pytest.approx(sum(per_class), rel=1e-15)
+    classifier = load_model(tmp_path / "model.json").named_steps["classifier"]
+    assert isinstance(classifier.loss_curve_, list) and len(classifier.loss_curve_) == 3
+    assert per_class == [float(curve[-1]) for curve in classifier.loss_curve_]
+    # One line per class, named in the legend.
+    assert [len(c) for c in drawn["loss_curve"]] == [len(c) for c in classifier.loss_curve_]
+    assert drawn["labels"] == [f"{c} vs rest" for c in IRIS_CLASSES]
+    assert "one-vs-rest" in drawn["title"]
+    assert (tmp_path / "learning_curve.png").read_bytes().startswith(PNG_MAGIC)
+    # Each model's costs are printed under its own name, each from iteration 0.
+    for name in IRIS_CLASSES:
+        assert f"Cost after iteration 0 ('{name}' vs rest): 0.693147" in result.stdout
+
+
+def test_new_flags_reach_the_estimator(iris_csv, tmp_path):
+    result = invoke(
+        "train", "--data", iris_csv, "--target", "species", "--out", tmp_path, "--quiet",
+        "--penalty", "elasticnet", "--l1-ratio", "0.25", "--multiclass", "ovr", "--solver", "sgd",
+        "--batch-size", "16", "--coef-bounds", "-inf", "0.75", "--max-iter", "20", "--tol", "0",
+        "--learning-rate", "0.05",
+    )
+    assert result.exit_code == 0, result.output
+    # What the file says, exactly: the tuple of bounds with its infinity.
+    params = json.loads((tmp_path / "model.json").read_text())["model"]["classifier"]["params"]
+    assert params["penalty"] == "elasticnet" and params["l1_ratio"] == 0.25
+    assert params["multiclass"] == "ovr" and params["batch_size"] == 16 and params["solver"] == "sgd"
+    assert params["coef_bounds"] == {"tuple": [{"float": "-inf"}, 0.75]}
+    classifier = load_model(tmp_path / "model.json").named_steps["classifier"]
+    assert classifier.get_params() == LogisticRegression(
+        penalty="elasticnet", l1_ratio=0.25, multiclass="ovr", solver="sgd", batch_size=16,
+        coef_bounds=(-np.inf, 0.75), max_iter=20, tol=0.0, learning_rate=0.05,
+    ).get_params()
+    assert type(classifier.coef_bounds) is tuple
+    assert classifier.coef_.max() <= 0.75 and classifier.n_iter_ == 20
+
+
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        (["--penalty", "none"], {"penalty": None}),
+        (["--penalty", "l1", "--C", "0.05"], {"penalty": "l1", "C": 0.05}),
+        (["--coef-bounds", "0", "inf"], {"coef_bounds": (0.0, np.inf)}),
+    ],
+    ids=["no penalty", "l1", "non-negative"],
+)
+def test_penalty_and_bounds_flags(cancer_csv, tmp_path, flags, expected):
+    result = invoke("train", "--data", cancer_csv, "--target", "diagnosis", "--out", tmp_path, "-q", *flags)
+    assert result.exit_code == 0, result.output
+    classifier = load_model(tmp_path / "model.json").named_steps["classifier"]
+    assert classifier.get_params() == LogisticRegression(**expected).get_params()
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["n_nonzero_coef"] == np.count_nonzero(classifier.coef_)
+    if expected.get("penalty") == "l1":  # a strong L1 penalty zeroes coefficients exactly
+        assert 0 < metrics["n_nonzero_coef"] < 30
+    if "coef_bounds" in expected:
+        assert classifier.coef_.min() >= 0
+
+
+def test_flags_the_fit_ignores_are_noted(tmp_path):
+    result = invoke("train", "--out", tmp_path, "--l1-ratio", "0.3", "--batch-size", "8", "--multiclass", "ovr",
+                    "--print-every", "0")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "logitdescent: warning: --l1-ratio is used with --penalty elasticnet only; it is ignored",
+        "logitdescent: warning: --batch-size is used with --solver sgd only; it is ignored",
+        "logitdescent: warning: --multiclass applies to more than two classes; this target has two, so it is ignored",
+    ]
+    classifier = load_model(tmp_path / "model.json").named_steps["classifier"]
+    # Still passed on, one to one.
+    assert (classifier.l1_ratio, classifier.batch_size, classifier.multiclass) == (0.3, 8, "ovr")
+    # Flags left at their defaults, or used, draw no note.
+    result = invoke("train", "--out", tmp_path, "-q", "--l1-ratio", "0.3")
+    assert result.exit_code == 0 and result.output == ""
+    result = invoke("train", "--out", tmp_path, "--print-every", "0", "--penalty", "elasticnet", "--l1-ratio", "0.3")
+    assert result.exit_code == 0 and "--l1-ratio" not in result.stderr
+
+
 # -- predict, evaluate, explain --------------------------------------------
 
 
@@ -224,9 +431,9 @@ def test_explain_shows_loop_and_vectorized_agree():
 
 
 def write(folder, name, content):
-    """A data file: a dict of columns becomes a CSV, str or bytes are written as is."""
+    """A data file: a dict of columns or a DataFrame becomes a CSV, str or bytes are written as is."""
     path = folder / name
-    if isinstance(content, dict):
+    if isinstance(content, (dict, pd.DataFrame)):
         pd.DataFrame(content).to_csv(path, index=False)
     elif isinstance(content, bytes):
         path.write_bytes(content)
@@ -244,7 +451,8 @@ BAD_TRAIN_DATA = {
     "NaN feature": {"x": [1, None], "y": [0, 1]},
     "NaN target": {"x": [1, 2, 3], "y": [0, 1, None]},
     "single class": {"x": [1, 2], "y": [1, 1]},
-    "three classes": {"x": [1, 2, 3], "y": [0, 1, 2]},
+    "continuous target": {"x": [1, 2, 3, 4], "y": [0.5, 1.5, 2.25, 3.125]},
+    "one example per class": {"x": [1, 2, 3], "y": [0, 1, 2]},
     "too few per class": {"x": [1, 2, 3], "y": [0, 1, 1]},
 }
 
@@ -253,7 +461,20 @@ BAD_TRAIN_FLAGS = {
     "bad C": ["--C", "0"],
     "bad learning rate": ["--learning-rate", "-1"],
     "bad max-iter": ["--max-iter", "-5"],
-    "bad penalty": ["--penalty", "l1"],
+    "bad penalty": ["--penalty", "l3"],
+    "NaN C": ["--C", "nan"],
+    "NaN tol": ["--tol", "nan"],
+    "l1-ratio above 1": ["--l1-ratio", "1.5"],
+    "negative l1-ratio": ["--l1-ratio", "-0.1"],
+    "NaN l1-ratio": ["--l1-ratio", "nan"],
+    "bad multiclass": ["--multiclass", "ovo"],
+    "zero batch size": ["--batch-size", "0"],
+    "fractional batch size": ["--batch-size", "1.5"],
+    "bounds reversed": ["--coef-bounds", "1", "-1"],
+    "bounds NaN": ["--coef-bounds", "nan", "1"],
+    "bounds not numbers": ["--coef-bounds", "low", "high"],
+    "bounds infeasible": ["--coef-bounds", "inf", "inf"],
+    "one bound only": ["--coef-bounds", "0"],
     "bad test size": ["--test-size", "1.5"],
     "data without target": ["--data", "absent.csv"],
     "unknown option": ["--frobnicate"],
@@ -274,7 +495,16 @@ def test_bad_train_flags_are_usage_errors(previous_run, flags):
     before = snapshot(previous_run)
     result = invoke("train", "--out", previous_run, *flags)
     assert_one_line_error(result, 2)
+    assert result.stdout == ""  # refused before any data was read or fitted
     assert "--help" in result.stderr  # usage errors point to the help
+    assert snapshot(previous_run) == before
+
+
+def test_incompatible_solver_and_penalty_is_one_line(previous_run):
+    before = snapshot(previous_run)
+    result = invoke("train", "--out", previous_run, "--solver", "newton", "--penalty", "l1")
+    assert_one_line_error(result, 1)
+    assert "fitting failed" in result.stderr and "L2 penalty only" in result.stderr
     assert snapshot(previous_run) == before
 
 

@@ -94,8 +94,9 @@ BAD_FILES = {
                     "feature column 'x' has 1 infinite values"),
     "NaN target": ("data.csv", {"x": [1, 2, 3], "y": [0, None, 1]}, "y", "target column 'y' has 1 missing values"),
     "single class": ("data.csv", {"x": [1, 2, 3], "y": [1, 1, 1]}, "y", "single class"),
-    "three classes": ("data.csv", {"x": [1, 2, 3], "y": ["a", "b", "c"]}, "y", "has 3 classes"),
-    "continuous target": ("data.csv", {"x": [1, 2, 3], "y": [0.5, 1.5, 2.25]}, "y", "continuous values"),
+    "continuous target": ("data.csv", {"x": [1, 2, 3], "y": [0.5, 1.5, 2.25]}, "y",
+                          "continuous values (e.g. 0.5)"),
+    "single numeric class": ("data.csv", {"x": [1, 2], "y": [7, 7]}, "y", "single class (7)"),
 }
 
 
@@ -114,6 +115,32 @@ def test_bad_files_raise_one_line_data_errors(tmp_path, name, content, target, m
         load_dataset(path, target)
     assert isinstance(info.value, ValueError)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [["a", "b", "c", "a", "b", "c"], [0, 1, 2, 3, 0, 1], [2.0, -1.0, 0.0, 2.0, -1.0, 0.0]],
+    ids=["str", "int", "float"],
+)
+def test_more_than_two_classes_are_accepted(tmp_path, labels):
+    path = write_csv(tmp_path / "multi.csv", {"x": np.arange(6.0), "y": labels})
+    X, y = load_dataset(path, "y")
+    assert X.shape == (6, 1)
+    assert y.tolist() == labels
+    assert y.nunique() == len(set(labels)) > 2
+
+
+def test_single_class_message_asks_for_two(tmp_path):
+    path = write_csv(tmp_path / "one.csv", {"x": [1.0, 2.0], "y": ["a", "a"]})
+    with pytest.raises(DataError, match=r"single class \('a'\); training needs examples of at least two"):
+        load_dataset(path, "y")
+
+
+def test_mixed_label_types_are_a_data_error():
+    from logitdescent.data import validate_target
+
+    with pytest.raises(DataError, match="cannot be read as class labels"):
+        validate_target(pd.Series([1, "a", 2.5], name="y", dtype=object))
 
 
 def test_missing_target_lists_columns_truncated(tmp_path):

@@ -37,13 +37,67 @@ def test_log_scale_only_for_positive_costs_spanning_decades(curve, log_scale):
     assert render_learning_curve(costs).startswith(PNG_MAGIC)
 
 
-@pytest.mark.parametrize("curve", [[], [[0.1, 0.2]]])
+BAD_CURVES = {
+    "empty": [],
+    "2-d array": np.array([[0.1, 0.2], [0.3, 0.4]]),
+    "empty curve in a list": [[0.5, 0.1], []],
+    "2-d curve in a list": [np.ones((2, 2))],
+}
+
+
+@pytest.mark.parametrize("curve", BAD_CURVES.values(), ids=BAD_CURVES.keys())
 def test_rejects_empty_or_two_dimensional_curves(tmp_path, curve):
     path = tmp_path / "curve.png"
     path.write_bytes(b"old")
     with pytest.raises(ValueError, match="non-empty 1-d"):
         plot_learning_curve(curve, path)
     assert path.read_bytes() == b"old"
+
+
+def test_one_vs_rest_curves_are_one_line_each_with_a_legend(tmp_path, monkeypatch):
+    from matplotlib.axes import Axes
+
+    drawn, legends = [], []
+    plot, legend = Axes.plot, Axes.legend
+
+    def spy_plot(self, *args, **kwargs):
+        drawn.append((len(args[0]), kwargs.get("label")))
+        return plot(self, *args, **kwargs)
+
+    def spy_legend(self, *args, **kwargs):
+        legends.append([text.get_text() for text in legend(self, *args, **kwargs).get_texts()])
+        return legends[-1]
+
+    monkeypatch.setattr(Axes, "plot", spy_plot)
+    monkeypatch.setattr(Axes, "legend", spy_legend)
+    # What LogisticRegression(multiclass="ovr").loss_curve_ holds: curves of different lengths.
+    curves = [0.69 * 0.5 ** np.arange(n) for n in (4, 9, 6)]
+    path = plot_learning_curve(curves, tmp_path / "ovr.png", labels=["a vs rest", "b vs rest", "c vs rest"])
+    assert path.read_bytes().startswith(PNG_MAGIC)
+    assert drawn == [(4, "a vs rest"), (9, "b vs rest"), (6, "c vs rest")]
+    assert legends == [["a vs rest", "b vs rest", "c vs rest"]]
+
+    drawn.clear(), legends.clear()
+    render_learning_curve(curves)  # default names
+    assert [label for _, label in drawn] == ["model 0", "model 1", "model 2"] and legends
+
+    drawn.clear(), legends.clear()
+    render_learning_curve(curves[0])  # a single curve: no legend
+    assert len(drawn) == 1 and legends == []
+
+
+def test_many_curves_share_a_colormap():
+    curves = [np.linspace(0.7, 0.1 + k / 100, 5) for k in range(15)]
+    assert render_learning_curve(curves).startswith(PNG_MAGIC)
+
+
+def test_log_scale_is_chosen_over_all_curves():
+    assert plots._wants_log_scale(np.concatenate([[0.69, 0.5], [0.69, 0.01]]))
+
+
+def test_labels_must_match_the_curves():
+    with pytest.raises(ValueError, match="one entry per curve"):
+        render_learning_curve([[0.5, 0.2], [0.6, 0.1]], labels=["only one"])
 
 
 def test_matplotlib_is_imported_only_when_plotting():

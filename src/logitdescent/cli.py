@@ -3,7 +3,8 @@
 The CLI only loads data, calls the estimator, and writes files; it never
 touches a solver. Every training flag maps one-to-one onto a
 :class:`~logitdescent.LogisticRegression` parameter, and the defaults are
-the estimator's own.
+the estimator's own. Targets with more than two classes fit the multinomial
+model (or one-vs-rest, ``--multiclass ovr``); ``explain`` stays binary.
 
 Errors in the input (a missing file or column, bad values, a corrupt model, a
 bad flag) end the command with one line on stderr,
@@ -30,6 +31,7 @@ from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.multiclass import unique_labels
 from tqdm import tqdm
 
 from . import __version__, reference
@@ -87,8 +89,7 @@ class _OneLineErrors(click.Group):
             click.echo(exc.format_message())
             sys.exit(0)
         except click.UsageError as exc:
-            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-            _fail(exc.format_message() + hint, exc.exit_code)
+            _fail(exc.format_message() + f" (see '{self._command_path(exc, args)} --help')", exc.exit_code)
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
         except (DataError, ModelFileError) as exc:
@@ -99,6 +100,27 @@ class _OneLineErrors(click.Group):
             _fail("aborted", 1)
         # standalone_mode=False returns the exit code of --help/--version.
         sys.exit(rv if isinstance(rv, int) else 0)
+
+    def _command_path(self, exc, args):
+        """``logitdescent train``: where the usage error arose, for the help hint."""
+        if exc.ctx is not None:
+            return exc.ctx.command_path
+        # Errors of the option parser (e.g. a missing value) carry no context.
+        args = sys.argv[1:] if args is None else args
+        command = next((a for a in args if a in self.commands), None)
+        return PROG if command is None else f"{PROG} {command}"
+
+
+class _Float(click.FloatRange):
+    """A float in a range that, unlike ``click.FloatRange``, also refuses NaN."""
+
+    name = "float"
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        return number
 
 
 class _LearningRate(click.ParamType):
@@ -118,6 +140,23 @@ class _LearningRate(click.ParamType):
         return rate
 
 
+def _check_bounds(ctx, param, value):
+    """``--coef-bounds LOW HIGH``: a feasible pair, as the tuple ``coef_bounds`` takes."""
+    if value is None:
+        return None
+    low, high = value
+    if low > high:
+        raise click.BadParameter(f"LOW ({low:g}) must not exceed HIGH ({high:g})", ctx, param)
+    if low == math.inf or high == -math.inf:
+        raise click.BadParameter("LOW cannot be 'inf' nor HIGH '-inf': no coefficient would fit", ctx, param)
+    return (low, high)
+
+
+def _penalty_choice(penalty):
+    """The estimator's ``penalty`` as a ``--penalty`` choice (None is "none")."""
+    return "none" if penalty is None else penalty
+
+
 @click.group(cls=_OneLineErrors)
 @click.version_option(__version__, prog_name=PROG)
 def main():
@@ -134,17 +173,48 @@ def _json_bytes(obj):
 def _scores(model, X, y):
     """Accuracy, log-loss and ROC AUC of ``model`` on ``(X, y)``.
 
-    ROC AUC is None when ``y`` holds a single class (it is undefined then).
+    With more than two classes, ROC AUC is the macro average of each class
+    against the rest. It is None (undefined) unless every class of the model
+    appears in ``y``.
     """
     classes = model.classes_
     proba = model.predict_proba(X)
-    is_positive = np.asarray(y == classes[1])
-    both_classes = 0 < is_positive.sum() < len(is_positive)
+    y = np.asarray(y)
+    every_class = np.isin(classes, y).all()
+    if classes.size == 2:
+        roc_auc = roc_auc_score(y == classes[1], proba[:, 1]) if every_class else None
+    else:
+        roc_auc = roc_auc_score(y, proba, multi_class="ovr", labels=classes) if every_class else None
     return {
         "accuracy": float(accuracy_score(y, model.predict(X))),
         "log_loss": float(log_loss(y, proba, labels=classes)),
-        "roc_auc": float(roc_auc_score(is_positive, proba[:, 1])) if both_classes else None,
+        "roc_auc": None if roc_auc is None else float(roc_auc),
     }
+
+
+def _undefined_roc_auc(classes):
+    return "undefined (one class only)" if len(classes) == 2 else "undefined (not every class is present)"
+
+
+def _label(value):
+    """A label as a plain Python value: ``'a'`` and ``3`` in messages, not ``np.str_('a')``."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _probability_columns(classes):
+    """``proba_<label>`` for every class, in the order of ``classes``."""
+    return [f"proba_{label}" for label in classes.tolist()]
+
+
+def _prediction_table(model, X):
+    """Binary: prediction and P(classes_[1]); more classes: prediction and one proba column each."""
+    proba = model.predict_proba(X)
+    table = {"prediction": model.predict(X)}
+    if model.classes_.size == 2:
+        table["probability"] = proba[:, 1]
+    else:
+        table.update(zip(_probability_columns(model.classes_), proba.T))
+    return pd.DataFrame(table)
 
 
 def _model_features(model, frame, target=None):
@@ -176,14 +246,24 @@ def _write_outputs(out_dir, outputs):
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the train/test split.")
 @click.option("--solver", type=click.Choice(["auto", *SOLVERS]), default=_DEFAULTS["solver"],
               show_default=True)
-@click.option("--C", "C", type=click.FloatRange(min=0, min_open=True), default=_DEFAULTS["C"],
-              show_default=True, help="Inverse L2 strength; 'inf' for none.")
-@click.option("--penalty", type=click.Choice(["l2", "none"]), default=_DEFAULTS["penalty"], show_default=True)
+@click.option("--C", "C", type=_Float(min=0, min_open=True), default=_DEFAULTS["C"],
+              show_default=True, help="Inverse regularization strength; 'inf' for none.")
+@click.option("--penalty", type=click.Choice(["l2", "l1", "elasticnet", "none"]),
+              default=_penalty_choice(_DEFAULTS["penalty"]), show_default=True)
+@click.option("--l1-ratio", type=_Float(0, 1), default=_DEFAULTS["l1_ratio"], show_default=True,
+              help="Elastic-net mixing rho in [0, 1], for --penalty elasticnet.")
+@click.option("--multiclass", type=click.Choice(["multinomial", "ovr"]), default=_DEFAULTS["multiclass"],
+              show_default=True, help="With more than two classes: one softmax model, or one-vs-rest.")
+@click.option("--coef-bounds", type=(_Float(), _Float()), default=_DEFAULTS["coef_bounds"],
+              metavar="LOW HIGH", callback=_check_bounds,
+              help="Bounds on every coefficient (not the intercept); '-inf' or 'inf' leaves a side open.")
 @click.option("--learning-rate", type=_LearningRate(), default=_DEFAULTS["learning_rate"], show_default=True,
-              help="The lecture's alpha, for --solver gd.")
+              help="The lecture's alpha, for --solver gd (and the first step of sgd).")
 @click.option("--max-iter", type=click.IntRange(min=0), default=_DEFAULTS["max_iter"], show_default=True)
-@click.option("--tol", type=click.FloatRange(min=0), default=_DEFAULTS["tol"], show_default=True,
+@click.option("--tol", type=_Float(min=0), default=_DEFAULTS["tol"], show_default=True,
               help="Stop when max |gradient| <= tol.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=_DEFAULTS["batch_size"], show_default=True,
+              help="Rows per mini-batch, for --solver sgd.")
 @click.option("--class-weight", type=click.Choice(["balanced", "none"]), default="none", show_default=True)
 @click.option("--no-intercept", is_flag=True, help="Fit without the bias b.")
 @click.option("--print-every", type=click.IntRange(min=0), default=100, show_default=True,
@@ -193,9 +273,17 @@ def train(data, target, out_dir, test_size, seed, print_every, quiet, **flags):
     """Fit a standardized logistic regression and save model, metrics and plot."""
     if (data is None) != (target is None):
         raise click.UsageError("--data and --target go together: --data FILE --target COLUMN")
-    X, y = load_builtin(_BUILTIN) if data is None else load_dataset(data, target)
-    X_train, X_test, y_train, y_test = _split(X, y, test_size, seed)
     classifier = LogisticRegression(**_estimator_params(**flags))
+    try:  # the estimator's own checks, before any data is read
+        classifier._check_params()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if not quiet:
+        _warn_unused_flags(click.get_current_context(), classifier)
+    X, y = load_builtin(_BUILTIN) if data is None else load_dataset(data, target)
+    if not quiet and _given(click.get_current_context(), "multiclass") and y.nunique() == 2:
+        _warn("--multiclass applies to more than two classes; this target has two, so it is ignored")
+    X_train, X_test, y_train, y_test = _split(X, y, test_size, seed)
     model = Pipeline([("scaler", StandardScaler()), ("classifier", classifier)])
     fit_time = _fit(model, X_train, y_train, print_every=print_every, quiet=quiet)
 
@@ -207,9 +295,8 @@ def train(data, target, out_dir, test_size, seed, print_every, quiet, **flags):
     }
     # Everything is rendered before anything is written; the model goes last,
     # so an interrupted run leaves the previous model.json in place.
-    title = f"Learning curve ({classifier.solver_}, {Path(dataset).name})"
     outputs = {
-        "learning_curve.png": render_learning_curve(classifier.loss_curve_, title=title),
+        "learning_curve.png": _render_curves(classifier, Path(dataset).name),
         "metrics.json": _json_bytes(metrics),
         "model.json": model_to_bytes(model),
     }
@@ -218,34 +305,81 @@ def train(data, target, out_dir, test_size, seed, print_every, quiet, **flags):
         _report_training(metrics, paths)
 
 
+def _given(ctx, name):
+    """Whether the option ``name`` was given on the command line (not defaulted)."""
+    return ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+
+
+def _warn_unused_flags(ctx, classifier):
+    """A note for a flag given on the command line that the chosen fit ignores."""
+    if _given(ctx, "l1_ratio") and classifier.penalty != "elasticnet":
+        _warn("--l1-ratio is used with --penalty elasticnet only; it is ignored")
+    if _given(ctx, "batch_size") and classifier.solver != "sgd":
+        _warn("--batch-size is used with --solver sgd only; it is ignored")
+
+
+def _is_one_vs_rest(classifier):
+    return isinstance(classifier.loss_curve_, list)
+
+
+def _render_curves(classifier, dataset_name):
+    """The learning-curve PNG: one line, or one per class for one-vs-rest."""
+    if _is_one_vs_rest(classifier):
+        title = f"Learning curves ({classifier.solver_}, one-vs-rest, {dataset_name})"
+        labels = [f"{label} vs rest" for label in classifier.classes_.tolist()]
+        return render_learning_curve(classifier.loss_curve_, title=title, labels=labels)
+    title = f"Learning curve ({classifier.solver_}, {dataset_name})"
+    return render_learning_curve(classifier.loss_curve_, title=title)
+
+
 def _training_metrics(model, train, test, fit_time):
-    """What ``metrics.json`` records about a fitted pipeline and its split."""
+    """What ``metrics.json`` records about a fitted pipeline and its split.
+
+    ``multiclass`` is None for two classes, else the estimator's parameter.
+    ``final_cost`` is the cost the fit minimized; for one-vs-rest, the sum of
+    the per-class costs (the models are independent, so the sum is what they
+    minimize together), each also listed in ``final_cost_per_class``.
+    ``n_nonzero_coef`` counts the coefficients an L1 penalty left nonzero.
+    """
     (X_train, y_train), (X_test, y_test) = train, test
     classifier = model.named_steps["classifier"]
+    if _is_one_vs_rest(classifier):
+        per_class = [float(curve[-1]) for curve in classifier.loss_curve_]
+        costs = {"final_cost": math.fsum(per_class), "final_cost_per_class": per_class}
+    else:
+        costs = {"final_cost": float(classifier.loss_curve_[-1])}
     return {
         "classes": classifier.classes_.tolist(),
+        "n_classes": int(classifier.classes_.size),
+        "multiclass": None if classifier.classes_.size == 2 else classifier.multiclass,
         "n_train": len(y_train),
         "n_test": len(y_test),
         "n_features": int(classifier.n_features_in_),
         "solver": classifier.solver_,
         "converged": bool(classifier.converged_),
         "n_iter": int(classifier.n_iter_),
-        "final_cost": float(classifier.loss_curve_[-1]),
+        **costs,
+        "n_nonzero_coef": int(np.count_nonzero(classifier.coef_)),
         "fit_time_s": round(fit_time, 6),
         "train_accuracy": float(accuracy_score(y_train, model.predict(X_train))),
         **{f"test_{name}": value for name, value in _scores(model, X_test, y_test).items()},
     }
 
 
-def _estimator_params(*, solver, C, penalty, learning_rate, max_iter, tol, class_weight, no_intercept):
+def _estimator_params(*, solver, C, penalty, l1_ratio, multiclass, coef_bounds, learning_rate, max_iter,
+                      tol, batch_size, class_weight, no_intercept):
     """Training flags to ``LogisticRegression`` parameters, one to one."""
     return {
         "solver": solver,
         "C": C,
         "penalty": None if penalty == "none" else penalty,
+        "l1_ratio": l1_ratio,
+        "multiclass": multiclass,
+        "coef_bounds": coef_bounds,
         "learning_rate": learning_rate,
         "max_iter": max_iter,
         "tol": tol,
+        "batch_size": batch_size,
         "class_weight": None if class_weight == "none" else class_weight,
         "fit_intercept": not no_intercept,
     }
@@ -262,19 +396,29 @@ def _split(X, y, test_size, seed):
 
 
 @contextlib.contextmanager
-def _progress(total, print_every, quiet):
-    """A ``callback(iteration, cost)`` driving a tqdm bar and the cost printout."""
+def _progress(max_iter, print_every, quiet, models=None):
+    """A ``callback(iteration, cost)`` driving a tqdm bar and the cost printout.
+
+    ``models`` names the one-vs-rest models, fitted one after another (each
+    restarts at iteration 0); None for a single model.
+    """
+    n_models = 1 if models is None else len(models)
     # disable=None: no bar when stderr is not a terminal (logs, CI, pipes).
-    bar = tqdm(total=total, desc="fit", unit="it", file=sys.stderr, leave=False,
+    bar = tqdm(total=max_iter * n_models, desc="fit", unit="it", file=sys.stderr, leave=False,
                disable=True if quiet else None)
-    printed = set()
+    state = {"model": -1, "done": 0, "printed": set()}
 
     def callback(iteration, cost):
-        bar.update(max(0, iteration - bar.n))
-        if not quiet and print_every and iteration % print_every == 0 and iteration not in printed:
-            printed.add(iteration)
+        if iteration == 0:  # a (one-vs-rest) model starts
+            state["model"] += 1
+            state["done"] = bar.n
+            state["printed"] = set()
+        bar.update(max(0, state["done"] + iteration - bar.n))
+        if not quiet and print_every and iteration % print_every == 0 and iteration not in state["printed"]:
+            state["printed"].add(iteration)
+            which = "" if models is None else f" ({models[min(state['model'], n_models - 1)]})"
             # tqdm.write keeps the bar from tearing the line in a terminal.
-            tqdm.write(f"Cost after iteration {iteration}: {cost:.6f}", file=sys.stdout)
+            tqdm.write(f"Cost after iteration {iteration}{which}: {cost:.6f}", file=sys.stdout)
 
     try:
         yield callback
@@ -287,8 +431,13 @@ def _fit(model, X, y, *, print_every, quiet):
 
     Warnings (e.g. scikit-learn's ConvergenceWarning) become one-line notes.
     """
-    max_iter = model.named_steps["classifier"].max_iter
-    with _progress(max_iter, print_every, quiet) as callback, warnings.catch_warnings(record=True) as caught:
+    classifier = model.named_steps["classifier"]
+    classes = unique_labels(y)
+    models = None
+    if classes.size > 2 and classifier.multiclass == "ovr":
+        models = [f"{_label(label)!r} vs rest" for label in classes]
+    with _progress(classifier.max_iter, print_every, quiet, models) as callback, \
+            warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
         try:
@@ -304,9 +453,14 @@ def _fit(model, X, y, *, print_every, quiet):
 
 def _report_training(metrics, paths):
     state = "converged" if metrics["converged"] else "stopped without converging"
+    model = {
+        None: "",
+        "multinomial": f" (multinomial, {metrics['n_classes']} classes)",
+        "ovr": f" ({metrics['n_classes']} one-vs-rest models; iterations of the longest fit, summed cost)",
+    }[metrics["multiclass"]]
     click.echo(
         f"Solver {metrics['solver']} {state} after {metrics['n_iter']} iterations "
-        f"in {metrics['fit_time_s']:.3f} s; final cost {metrics['final_cost']:.6f}"
+        f"in {metrics['fit_time_s']:.3f} s; final cost {metrics['final_cost']:.6f}{model}"
     )
     click.echo(f"Train accuracy: {metrics['train_accuracy']:.4f} ({metrics['n_train']} examples)")
     click.echo(f"Test accuracy:  {metrics['test_accuracy']:.4f} ({metrics['n_test']} examples)")
@@ -323,22 +477,30 @@ def _report_training(metrics, paths):
               help="Output CSV; '-' for stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def predict(model_path, data, out, quiet):
-    """Write the predicted label and positive-class probability of every row.
+    """Write the predicted label and the class probabilities of every row.
+
+    Two classes: the columns prediction and probability (of the second,
+    positive class). More classes: prediction and proba_<label> for every
+    class, in the model's order; each row's probabilities sum to 1.
 
     Columns the model was not trained on (such as the target) are ignored when
     the model knows its feature names.
     """
     model = load_model(model_path)
     X = _model_features(model, read_table(data))
-    predictions = pd.DataFrame({"prediction": model.predict(X), "probability": model.predict_proba(X)[:, 1]})
+    predictions = _prediction_table(model, X)
     csv = predictions.to_csv(index=False)
     if out == "-":
         click.echo(csv, nl=False)
         return
     atomic_write_bytes(out, csv.encode("utf-8"))
     if not quiet:
-        positive = model.classes_[1]
-        click.echo(f"Wrote {len(predictions)} predictions to {out} (probability = P(y = {positive!r}))")
+        classes = model.classes_
+        if classes.size == 2:
+            what = f"probability = P(y = {_label(classes[1])!r})"
+        else:
+            what = f"proba_<label> = P(y = label) for the {classes.size} classes"
+        click.echo(f"Wrote {len(predictions)} predictions to {out} ({what})")
 
 
 @main.command()
@@ -347,13 +509,17 @@ def predict(model_path, data, out, quiet):
 @click.option("--target", required=True, metavar="COLUMN", help="The label column of --data.")
 @click.option("--out", default=None, metavar="FILE", help="Also write the metrics as JSON here.")
 def evaluate(model_path, data, target, out):
-    """Print accuracy, log-loss and ROC AUC of a saved model on labelled data."""
+    """Print accuracy, log-loss and ROC AUC of a saved model on labelled data.
+
+    With more than two classes, ROC AUC is the macro average of each class
+    against the rest; it is undefined unless every class appears in the data.
+    """
     model = load_model(model_path)
     features, y = split_target(read_table(data), target, source=Path(data).name)
     validate_known_labels(y, model.classes_)
     scores = _scores(model, _model_features(model, features), y)
     for name, value in scores.items():
-        click.echo(f"{name}: {'undefined (one class only)' if value is None else f'{value:.6f}'}")
+        click.echo(f"{name}: {_undefined_roc_auc(model.classes_) if value is None else f'{value:.6f}'}")
     if out is not None:
         atomic_write_bytes(out, _json_bytes({"data": str(data), "n_examples": len(y), **scores}))
 

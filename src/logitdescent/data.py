@@ -39,10 +39,15 @@ class DataError(ValueError):
     """The data cannot be used as given; the message says why and what to do."""
 
 
+def _plain(value):
+    """A NumPy scalar as the Python value it holds: ``2.0``, not ``np.float64(2.0)``, in messages."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _listing(values, limit=_MAX_LISTED):
     """``'a', 'b', ... (40 in all)``: a one-line, truncated list for messages."""
     values = list(values)
-    shown = ", ".join(repr(v) for v in values[:limit])
+    shown = ", ".join(repr(_plain(v)) for v in values[:limit])
     if len(values) > limit:
         shown += f", ... ({len(values)} in all)"
     return shown
@@ -141,7 +146,7 @@ def load_dataset(path, target):
     X : DataFrame of shape (m, n)
         Numeric, finite features.
     y : Series of shape (m,)
-        Binary labels without missing values.
+        Class labels (two or more classes) without missing values.
 
     Raises
     ------
@@ -243,7 +248,10 @@ def _check_no_missing(counts, what, fix):
 
 
 def validate_target(y):
-    """Check that the target holds exactly two classes and no missing values.
+    """Check that the target holds class labels, at least two classes, no missing values.
+
+    Any number of classes from two up is accepted: two fit the binary model,
+    more the multinomial (or one-vs-rest) one.
 
     Parameters
     ----------
@@ -257,8 +265,8 @@ def validate_target(y):
     Raises
     ------
     DataError
-        If the target is empty, has missing values, continuous values, a
-        single class, or more than two classes.
+        If the target is empty, has missing values, continuous values, labels
+        of mixed types, or a single class.
     """
     name = y.name
     _check_target_not_missing(y)
@@ -269,18 +277,15 @@ def validate_target(y):
         raise DataError(f"target column {name!r} cannot be read as class labels: {exc}") from exc
     if kind == "continuous":
         raise DataError(
-            f"target column {name!r} holds continuous values (e.g. {classes[0]!r}); "
+            f"target column {name!r} holds continuous values (e.g. {_plain(classes[0])!r}); "
             "logistic regression needs class labels"
         )
+    if kind not in ("binary", "multiclass"):  # e.g. "unknown": a column of lists
+        raise DataError(f"target column {name!r} cannot be read as class labels (it is {kind!r})")
     if len(classes) == 1:
         raise DataError(
-            f"target column {name!r} has a single class ({classes[0]!r}); "
-            "training needs examples of two classes"
-        )
-    if len(classes) > 2:
-        raise DataError(
-            f"target column {name!r} has {len(classes)} classes ({_listing(sorted(classes, key=str))}); "
-            "only binary classification is supported for now: keep the rows of two classes"
+            f"target column {name!r} has a single class ({_plain(classes[0])!r}); "
+            "training needs examples of at least two classes"
         )
     return y
 
@@ -300,7 +305,7 @@ def validate_known_labels(y, classes):
     ----------
     y : Series of shape (m,)
         True labels, e.g. of a test file.
-    classes : ndarray of shape (2,)
+    classes : ndarray of shape (n_classes,)
         The model's ``classes_``.
 
     Returns

@@ -5,16 +5,25 @@ build a :class:`~logitdescent.LogisticRegression` (optionally behind the
 ``StandardScaler`` of a scikit-learn ``Pipeline``) and nothing else, unlike a
 pickle or joblib file, which runs whatever code it names when loaded.
 
-File layout (format version 1)::
+File layout (format version 2)::
 
     {
       "format": "logitdescent-model",
-      "format_version": 1,
+      "format_version": 2,
       "logitdescent_version": "0.1.0",
       "model": {"kind": "LogisticRegression", "classifier": {...}}
             or {"kind": "Pipeline", "scaler": {...}, "classifier": {...}},
       "sha256": "<hex digest of the canonical JSON of every other key>"
     }
+
+The classifier holds the fitted arrays (``coef`` of shape (1, n) for two
+classes, (K, n) for K > 2; ``intercept`` (1,) or (K,); ``classes`` (K,)), the
+parameters, ``n_iter``, ``solver``, ``converged`` and ``loss_curve``: one array,
+or a list of K arrays for a one-vs-rest fit (null, with ``solver`` and
+``converged``, for a model only ever trained by ``partial_fit``), and
+``partial_fit``: null, or the state of ``partial_fit``'s step schedule (calls
+so far, the initial steps and the random generator's state), so that a loaded
+model continues a stream exactly as the saved one would have.
 
 Arrays are stored as ``{"dtype": "<f8", "shape": [1, 30], "values": [...]}``
 with the NumPy dtype string, so float32 stays float32 and labels keep their
@@ -23,7 +32,18 @@ round-tripping ``repr``, so every value comes back bit for bit and a loaded
 model predicts exactly what the saved one did. JSON has no NaN or infinity:
 array elements use the strings ``"nan"``, ``"inf"``, ``"-inf"`` (unambiguous
 because the dtype says the array is float), and parameters use
-``{"float": "inf"}`` (so that ``C=np.inf`` differs from ``C="inf"``).
+``{"float": "inf"}`` (so that ``C=np.inf`` differs from ``C="inf"``). Other
+parameter values are tagged the same way: ``{"tuple": [...]}``,
+``{"list": [...]}``, ``{"dict": [[key, value], ...]}`` and ``{"array": {...}}``
+(e.g. ``coef_bounds=(np.zeros(3), None)``), so each comes back as the type it
+was.
+
+Version 2 added the multiclass shapes, the list of one-vs-rest loss curves,
+the tagged tuples, lists and arrays among the parameters, and the
+``partial_fit`` key; it reads version-1 files (binary models written by
+logitdescent 0.1) as they are, their missing parameters (``l1_ratio``,
+``multiclass``, ``coef_bounds``) taking the defaults, which are what version 1
+fitted.
 
 The checksum catches corruption and accidental edits, not a deliberate forger
 (who can recompute it); a forged file can still only hold data, and every field
@@ -62,7 +82,7 @@ __all__ = [
 ]
 
 FORMAT_NAME = "logitdescent-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _TOP_LEVEL_KEYS = {"format", "format_version", "logitdescent_version", "model", "sha256"}
 
 # Dtypes whose values JSON can carry exactly: bool, integers, floats up to
@@ -225,9 +245,12 @@ def model_from_bytes(data):
     """
     document = _parse_json(data)
     _check_header(document)
-    if document.get("sha256") != _checksum(document):
-        raise ModelFileError("checksum mismatch: the file is corrupt or was modified; save the model again")
-    return _decode_model(document["model"])
+    try:
+        if document.get("sha256") != _checksum(document):
+            raise ModelFileError("checksum mismatch: the file is corrupt or was modified; save the model again")
+        return _decode_model(document["model"], document["format_version"])
+    except RecursionError:  # JSON nested just shallowly enough to parse
+        raise ModelFileError("not a logitdescent model file: its values are nested too deeply") from None
 
 
 # -- document level --------------------------------------------------------
@@ -319,9 +342,17 @@ def _encode_float(x):
 
 
 def _encode_param(value, where):
-    """A parameter value as JSON: None, bool, int, float, str, or a dict of those."""
-    if value is None or isinstance(value, (bool, str)):
+    """A parameter value as JSON.
+
+    None, bools, strings, ints and finite floats are themselves; everything
+    else is a one-key object naming its type: non-finite floats, tuples,
+    lists, dicts (as ``[key, value]`` pairs: keys need not be strings) and
+    NumPy arrays.
+    """
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):  # np.str_ too
+        return str(value)
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, numbers.Integral):
@@ -329,29 +360,45 @@ def _encode_param(value, where):
     if isinstance(value, numbers.Real):
         x = float(value)
         return x if math.isfinite(x) else {"float": _encode_float(x)}
+    if isinstance(value, tuple):
+        return {"tuple": [_encode_param(v, where) for v in value]}
+    if isinstance(value, list):
+        return {"list": [_encode_param(v, where) for v in value]}
     if isinstance(value, dict):
         return {"dict": [[_encode_param(k, where), _encode_param(v, where)] for k, v in value.items()]}
+    if isinstance(value, np.ndarray):
+        return {"array": _encode_array(value, where)}
     raise ValueError(
-        f"cannot save parameter {where}={value!r}: only numbers, strings, booleans, "
-        "None and dicts of those can be stored as data"
+        f"cannot save parameter {where}={value!r}: only numbers, strings, booleans, None, "
+        "NumPy arrays, and tuples, lists and dicts of those can be stored as data"
     )
 
 
 def _decode_param(value, where):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    if isinstance(value, dict) and set(value) == {"float"} and value["float"] in _NONFINITE:
-        return _NONFINITE[value["float"]]
-    if isinstance(value, dict) and set(value) == {"dict"} and isinstance(value["dict"], list):
+    if not (isinstance(value, dict) and len(value) == 1):
+        raise ModelFileError(f"{where}: unsupported value {value!r}")
+    (tag, content), = value.items()
+    if tag == "float" and isinstance(content, str) and content in _NONFINITE:
+        return _NONFINITE[content]
+    if tag in ("tuple", "list") and isinstance(content, list):
+        items = [_decode_param(v, where) for v in content]
+        return tuple(items) if tag == "tuple" else items
+    if tag == "dict" and isinstance(content, list):
         decoded = {}
-        for pair in value["dict"]:
+        for pair in content:
             if not (isinstance(pair, list) and len(pair) == 2):
                 raise ModelFileError(f"{where}: dict entries must be [key, value] pairs")
             key = _decode_param(pair[0], where)
-            if isinstance(key, dict):
-                raise ModelFileError(f"{where}: a dict key cannot be a dict")
+            try:
+                hash(key)  # e.g. a list, an array, or a tuple holding one
+            except TypeError:
+                raise ModelFileError(f"{where}: a dict key must be a number, string, boolean, None or tuple") from None
             decoded[key] = _decode_param(pair[1], where)
         return decoded
+    if tag == "array":
+        return _decode_array(content, where, kinds="biufUO", ndim=(0, 1, 2))
     raise ModelFileError(f"{where}: unsupported value {value!r}")
 
 
@@ -380,7 +427,7 @@ def _valid_element(value, dtype):
         info = np.iinfo(dtype)
         return _is_int(value) and info.min <= value <= info.max
     if kind == "f":
-        return isinstance(value, float) or value in _NONFINITE
+        return isinstance(value, float) or (isinstance(value, str) and value in _NONFINITE)
     if kind == "U":  # longer strings would be silently truncated by NumPy
         return isinstance(value, str) and len(value) <= dtype.itemsize // 4
     return isinstance(value, str)  # kind "O"
@@ -427,10 +474,13 @@ def _decode_int(obj, key, where, *, minimum):
 
 # -- estimators ------------------------------------------------------------
 
-_CLASSIFIER_KEYS = {
+_CLASSIFIER_KEYS_V1 = {
     "params", "coef", "intercept", "classes", "n_features_in", "feature_names_in",
     "n_iter", "loss_curve", "solver", "converged",
 }
+_CLASSIFIER_KEYS = _CLASSIFIER_KEYS_V1 | {"partial_fit"}
+_PARTIAL_FIT_KEYS = {"calls", "alpha0", "rng"}
+_RNG_KEYS = {"bit_generator", "key", "pos", "has_gauss", "cached_gaussian"}
 _SCALER_KEYS = {"params", "mean", "var", "scale", "n_samples_seen", "n_features_in", "feature_names_in"}
 _PIPELINE_STEPS = (("scaler", StandardScaler), ("classifier", LogisticRegression))
 
@@ -459,15 +509,15 @@ def _is_supported_pipeline(pipeline):
     )
 
 
-def _decode_model(obj):
+def _decode_model(obj, version):
     kind = obj.get("kind") if isinstance(obj, dict) else None
     if kind == "LogisticRegression":
         _expect_keys(obj, {"kind", "classifier"}, "model")
-        return _decode_classifier(obj["classifier"])
+        return _decode_classifier(obj["classifier"], version)
     if kind == "Pipeline":
         _expect_keys(obj, {"kind", "scaler", "classifier"}, "model")
         scaler = _decode_scaler(obj["scaler"])
-        classifier = _decode_classifier(obj["classifier"])
+        classifier = _decode_classifier(obj["classifier"], version)
         if scaler.n_features_in_ != classifier.n_features_in_:
             raise ModelFileError("model: the scaler and the classifier disagree on the number of features")
         return Pipeline([("scaler", scaler), ("classifier", classifier)])
@@ -501,6 +551,9 @@ def _decode_feature_names(obj, n_features, where):
 
 def _encode_classifier(clf):
     check_is_fitted(clf)
+    # A model only ever trained by partial_fit has no loss curve, solver or
+    # convergence flag; the three are null together.
+    fitted = hasattr(clf, "loss_curve_")
     return {
         "params": _encode_params(clf, "classifier"),
         "coef": _encode_array(clf.coef_, "coef_"),
@@ -509,14 +562,42 @@ def _encode_classifier(clf):
         "n_features_in": int(clf.n_features_in_),
         "feature_names_in": _encode_feature_names(clf, "feature_names_in_"),
         "n_iter": int(clf.n_iter_),
-        "loss_curve": _encode_array(clf.loss_curve_, "loss_curve_"),
-        "solver": str(clf.solver_),
-        "converged": bool(clf.converged_),
+        "loss_curve": _encode_loss_curve(clf.loss_curve_) if fitted else None,
+        "solver": str(clf.solver_) if fitted else None,
+        "converged": bool(clf.converged_) if fitted else None,
+        "partial_fit": _encode_partial_fit(clf),
     }
 
 
-def _decode_classifier(obj):
+def _encode_loss_curve(curve):
+    if isinstance(curve, list):  # one-vs-rest: one curve per class
+        return [_encode_array(c, f"loss_curve_[{k}]") for k, c in enumerate(curve)]
+    return _encode_array(curve, "loss_curve_")
+
+
+def _encode_partial_fit(clf):
+    """The state of ``partial_fit``'s schedule, or None if it never ran since the last fit."""
+    if not hasattr(clf, "_partial_fit_calls"):
+        return None
+    name, key, pos, has_gauss, cached_gaussian = clf._partial_fit_rng.get_state(legacy=True)
+    return {
+        "calls": int(clf._partial_fit_calls),
+        "alpha0": [_encode_float(a) for a in clf._partial_fit_alpha0],
+        "rng": {
+            "bit_generator": name,
+            "key": _encode_array(key, "_partial_fit_rng key"),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached_gaussian": _encode_float(cached_gaussian),
+        },
+    }
+
+
+def _decode_classifier(obj, version=FORMAT_VERSION):
     where = "classifier"
+    if version == 1:  # version 1 had no partial_fit state and fitted every model
+        _expect_keys(obj, _CLASSIFIER_KEYS_V1, where)
+        obj = {**obj, "partial_fit": None}
     _expect_keys(obj, _CLASSIFIER_KEYS, where)
     clf = _decode_params(obj["params"], LogisticRegression, f"{where}.params")
     try:
@@ -529,23 +610,108 @@ def _decode_classifier(obj):
     coef = _decode_array(obj["coef"], f"{where}.coef", kinds="f", ndim=2)
     intercept = _decode_array(obj["intercept"], f"{where}.intercept", kinds="f", ndim=1)
     classes = _decode_array(obj["classes"], f"{where}.classes", kinds="biufUO", ndim=1)
-    loss_curve = _decode_array(obj["loss_curve"], f"{where}.loss_curve", kinds="f", ndim=1)
     names = _decode_feature_names(obj["feature_names_in"], n, f"{where}.feature_names_in")
-    if coef.shape != (1, n) or intercept.shape != (1,) or intercept.dtype != coef.dtype:
-        raise ModelFileError(f"{where}: coef must have shape (1, {n}) and intercept (1,), of one dtype")
-    if classes.shape != (2,) or classes[0] == classes[1]:
-        raise ModelFileError(f"{where}.classes must hold two distinct labels")
-    if loss_curve.shape != (n_iter + 1,):
-        raise ModelFileError(f"{where}.loss_curve must have n_iter + 1 = {n_iter + 1} entries")
-    if not isinstance(obj["solver"], str) or not isinstance(obj["converged"], bool):
-        raise ModelFileError(f"{where}: solver must be a string and converged a boolean")
+    n_classes = classes.shape[0]
+    if n_classes < 2 or _has_duplicates(classes):
+        raise ModelFileError(f"{where}.classes must hold at least two distinct labels")
+    rows = 1 if n_classes == 2 else n_classes
+    if coef.shape != (rows, n) or intercept.shape != (rows,) or intercept.dtype != coef.dtype:
+        raise ModelFileError(
+            f"{where}: with {n_classes} classes, coef must have shape ({rows}, {n}) and "
+            f"intercept ({rows},), of one dtype"
+        )
+    try:  # the bounds must fit the coefficients (fit would check the same)
+        clf._validated_bounds(rows, n)
+    except (ValueError, TypeError) as exc:
+        raise ModelFileError(f"{where}.params: {exc}") from None
+
+    n_models = n_classes if n_classes > 2 and clf.multiclass == "ovr" else 1
+    partial_fit = _decode_partial_fit(obj["partial_fit"], n_iter, n_models, f"{where}.partial_fit")
+    fit_state = (obj["loss_curve"], obj["solver"], obj["converged"])
+    if all(value is None for value in fit_state):
+        if partial_fit is None:
+            raise ModelFileError(f"{where}: loss_curve, solver and converged are missing")
+    else:
+        # After a fit the longest curve has n_iter + 1 costs; a later
+        # partial_fit keeps the fit's curves but counts its own calls.
+        n_costs = None if partial_fit is not None else n_iter + 1
+        loss_curve = _decode_loss_curve(obj["loss_curve"], n_classes, n_costs, f"{where}.loss_curve")
+        if not isinstance(obj["solver"], str) or not isinstance(obj["converged"], bool):
+            raise ModelFileError(f"{where}: solver must be a string and converged a boolean")
+        clf.loss_curve_, clf.solver_, clf.converged_ = loss_curve, obj["solver"], obj["converged"]
 
     clf.coef_, clf.intercept_, clf.classes_ = coef, intercept, classes
-    clf.n_features_in_, clf.n_iter_, clf.loss_curve_ = n, n_iter, loss_curve
-    clf.solver_, clf.converged_ = obj["solver"], obj["converged"]
+    clf.n_features_in_, clf.n_iter_ = n, n_iter
+    clf._fitted_shape = coef.shape  # what warm_start checks
+    if partial_fit is not None:
+        clf._partial_fit_calls, clf._partial_fit_alpha0, clf._partial_fit_rng = partial_fit
     if names is not None:
         clf.feature_names_in_ = names
     return clf
+
+
+def _has_duplicates(labels):
+    try:
+        return np.unique(labels).shape[0] != labels.shape[0]
+    except TypeError:  # unorderable labels
+        return len(set(labels.tolist())) != labels.shape[0]
+
+
+def _decode_loss_curve(obj, n_classes, n_costs, where):
+    """One curve, or a list of one per class (one-vs-rest); the longest has ``n_costs`` entries.
+
+    Which of the two is up to the file, not to the ``multiclass`` parameter,
+    which may have been changed after the fit.
+    """
+    ovr = isinstance(obj, list)
+    if ovr:
+        if not (n_classes > 2 and len(obj) == n_classes):
+            raise ModelFileError(f"{where} must be a single curve or, for one-vs-rest, {n_classes} > 2 curves")
+        curves = [_decode_array(c, f"{where}[{k}]", kinds="f", ndim=1) for k, c in enumerate(obj)]
+    else:
+        if not isinstance(obj, dict):
+            raise ModelFileError(f"{where} must be a single curve")
+        curves = [_decode_array(obj, where, kinds="f", ndim=1)]
+    lengths = [c.shape[0] for c in curves]
+    if min(lengths) < 1:
+        raise ModelFileError(f"{where}: a curve is empty")
+    if n_costs is not None and max(lengths) != n_costs:
+        raise ModelFileError(f"{where} must have n_iter + 1 = {n_costs} entries")
+    return curves if ovr else curves[0]
+
+
+def _decode_partial_fit(obj, n_iter, n_models, where):
+    """``(calls, alpha0, rng)``, or None."""
+    if obj is None:
+        return None
+    obj = _expect_keys(obj, _PARTIAL_FIT_KEYS, where)
+    calls = _decode_int(obj, "calls", where, minimum=1)
+    if calls != n_iter:
+        raise ModelFileError(f"{where}.calls must equal n_iter after partial_fit")
+    alpha0 = obj["alpha0"]
+    if not (isinstance(alpha0, list) and len(alpha0) == n_models):
+        raise ModelFileError(f"{where}.alpha0 must hold one step per model ({n_models})")
+    if not all(_valid_element(a, np.dtype(np.float64)) for a in alpha0):
+        raise ModelFileError(f"{where}.alpha0 must hold floats")
+    alpha0 = [_NONFINITE[a] if isinstance(a, str) else a for a in alpha0]
+    state = _expect_keys(obj["rng"], _RNG_KEYS, f"{where}.rng")
+    key = _decode_array(state["key"], f"{where}.rng.key", kinds="u", ndim=1)
+    cached = state["cached_gaussian"]
+    if not (
+        state["bit_generator"] == "MT19937" and key.dtype == np.uint32 and key.shape == (624,)
+        # NumPy indexes the key with pos unchecked: outside [0, 624] it would read out of bounds.
+        and _is_int(state["pos"]) and 0 <= state["pos"] <= 624
+        and state["has_gauss"] in (0, 1) and _is_int(state["has_gauss"])
+        and _valid_element(cached, np.dtype(np.float64))
+    ):
+        raise ModelFileError(f"{where}.rng is not a valid MT19937 state")
+    cached = _NONFINITE[cached] if isinstance(cached, str) else cached
+    rng = np.random.RandomState()
+    try:
+        rng.set_state(("MT19937", key, state["pos"], state["has_gauss"], cached))
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ModelFileError(f"{where}.rng is not a valid MT19937 state: {exc}") from None
+    return calls, alpha0, rng
 
 
 def _encode_scaler(scaler):
