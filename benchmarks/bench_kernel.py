@@ -1,0 +1,210 @@
+"""Cost of one loss-and-gradient evaluation versus one ``X @ v`` read of X.
+
+Usage::
+
+    python benchmarks/bench_kernel.py [--repeats 11] [--shapes 1e6x100,1e5x1000,1e4x100]
+                                      [--dtypes float64,float32] [--order C]
+
+For each shape and dtype the data is generated once; then, in interleaved
+rounds (every method once per round, in rotating order, so that machine noise
+hits all of them alike), each method is timed; the table reports the median
+milliseconds and the ratio of medians to the gemv median. Small shapes time a
+batch of calls per sample so one sample lasts at least ~20 ms.
+
+Methods
+-------
+gemv     ``X @ v``: one read of X through BLAS, the lower bound to compare to.
+naive    the lecture's vectorized iteration: ``z = X@w + b; a = expit(z);
+         dz = a - y; dw = X.T@dz / m; db = sum(dz) / m`` plus the log-loss.
+numpy    ``logitdescent.kernel.loss_and_grad`` (the current NumPy kernel).
+fused    ``logitdescent._fused.fused_loss_and_grad`` (Numba, one pass).
+sklearn  scikit-learn's ``LinearModelLoss(HalfBinomialLoss(), fit_intercept=True)
+         .loss_gradient`` with ``n_threads`` = Numba's thread count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+
+import numpy as np
+from scipy.special import expit
+
+
+def _parse_shape(s):
+    m, n = s.lower().split("x")
+    return int(float(m)), int(float(n))
+
+
+def make_data(m, n, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, n))
+    w_true = rng.standard_normal(n) / np.sqrt(n)
+    y = (rng.random(m) < expit(X @ w_true)).astype(np.float64)
+    w = rng.standard_normal(n) * (0.5 / np.sqrt(n))
+    return X, y, w
+
+
+def build_methods(X, y, w, b, C, n_threads):
+    from logitdescent import _fused
+    from logitdescent.kernel import loss_and_grad, penalty_strength
+
+    m, n = X.shape
+    dtype = X.dtype
+    wd = w.astype(dtype)
+    l2 = penalty_strength(C, float(m))
+
+    def gemv():
+        return X @ wd
+
+    def naive():
+        z = X @ wd + b
+        a = expit(z)
+        dz = a - y
+        dw = X.T @ dz / m
+        db = dz.sum() / m
+        eps = np.finfo(dtype).tiny
+        J = -np.mean(y * np.log(a + eps) + (1 - y) * np.log(1 - a + eps))
+        return J, dw, db
+
+    def numpy_kernel():
+        return loss_and_grad(wd, b, X, y, None, C=C)
+
+    def fused():
+        return _fused.fused_loss_and_grad(wd, b, X, y, None, l2)
+
+    def fused_1t():
+        return _fused.fused_loss_and_grad(wd, b, X, y, None, l2, n_threads=1)
+
+    methods = {"gemv": gemv, "naive": naive, "numpy": numpy_kernel, "fused": fused, "fused_1t": fused_1t}
+    try:
+        from sklearn._loss.loss import HalfBinomialLoss
+        from sklearn.linear_model._linear_loss import LinearModelLoss
+
+        lml = LinearModelLoss(base_loss=HalfBinomialLoss(), fit_intercept=True)
+        coef = np.concatenate([wd, np.array([b], dtype=dtype)])
+
+        def sklearn_lg():
+            return lml.loss_gradient(
+                coef, X, y, sample_weight=None, l2_reg_strength=l2, n_threads=n_threads
+            )
+
+        methods["sklearn"] = sklearn_lg
+    except Exception as exc:  # pragma: no cover - private API may move
+        print(f"(sklearn LinearModelLoss unavailable: {exc!r})")
+    return methods
+
+
+def bench_one(methods, repeats, warm=1, min_sample_s=0.02):
+    """Median seconds per call of each method, in interleaved rounds.
+
+    Each round runs every method once (the order rotates from round to
+    round); a method's sample is ``warm`` untimed calls, then a timed batch of
+    calls lasting at least ``min_sample_s``. The untimed calls let a method
+    reach its steady state (its threads awake, its caches warm) after the
+    other methods ran, as it is inside a solver's loop.
+    """
+    batch = {}
+    for name, f in methods.items():
+        f()
+        t0 = time.perf_counter()
+        f()
+        dt = time.perf_counter() - t0
+        batch[name] = max(1, int(np.ceil(min_sample_s / max(dt, 1e-7))))
+    samples = {name: [] for name in methods}
+    names = list(methods)
+    for r in range(repeats):
+        order = names[r % len(names):] + names[: r % len(names)]
+        for name in order:
+            f, k = methods[name], batch[name]
+            for _ in range(warm):
+                f()
+            t0 = time.perf_counter()
+            for _ in range(k):
+                f()
+            samples[name].append((time.perf_counter() - t0) / k)
+    return {name: statistics.median(s) for name, s in samples.items()}, samples
+
+
+def check_accuracy(X, y, w, b, C):
+    from logitdescent import _fused
+    from logitdescent.kernel import loss_and_grad, penalty_strength
+
+    m = X.shape[0]
+    # Reference in float64 from the same (possibly float32) numbers.
+    X64 = X if X.dtype == np.float64 else None
+    if X64 is None:
+        return None  # a float64 copy of a big float32 X would double memory; tested elsewhere
+    J0, dw0, db0 = loss_and_grad(w, b, X64, y, None, C=C)
+    J1, dw1, db1 = _fused.fused_loss_and_grad(w, b, X, y, None, penalty_strength(C, float(m)))
+    return max(
+        abs(J1 - J0) / abs(J0),
+        float(np.max(np.abs(dw1 - dw0)) / np.max(np.abs(dw0))),
+        abs(db1 - db0) / max(abs(db0), 1e-300),
+    )
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--repeats", type=int, default=11)
+    p.add_argument("--shapes", default="1e6x100,1e5x1000,1e4x100")
+    p.add_argument("--dtypes", default="float64,float32")
+    p.add_argument("--order", default="C", choices=["C", "F"])
+    p.add_argument("--C", type=float, default=1.0)
+    p.add_argument("--methods", default="gemv,naive,numpy,fused,sklearn",
+                   help="any of gemv,naive,numpy,fused,fused_1t,sklearn (gemv is always run)")
+    p.add_argument("--warm", type=int, default=1, help="untimed calls before each timed sample")
+    args = p.parse_args(argv)
+
+    import numba
+    import threadpoolctl
+
+    from logitdescent import _fused
+
+    t0 = time.perf_counter()
+    ct = _fused.warm_up()
+    print(f"fused warm_up (compile or cache load) {time.perf_counter() - t0:.2f} s: "
+          + ", ".join(f"{k} {v:.2f}s" for k, v in ct.items()))
+    n_threads = numba.get_num_threads()
+    print(f"python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
+          f"numba threads {n_threads}, threading layer {numba.threading_layer()}")
+    for lib in threadpoolctl.threadpool_info():
+        print(f"  threadpoolctl: {lib['internal_api']} {lib.get('version')} "
+              f"threads={lib['num_threads']} arch={lib.get('architecture', '-')} ({lib['prefix']})")
+
+    wanted = ["gemv"] + args.methods.split(",")
+    rows = []
+    for shape in args.shapes.split(","):
+        m, n = _parse_shape(shape)
+        X64, y64, w = make_data(m, n)
+        if args.order == "F":
+            X64 = np.asfortranarray(X64)
+        b = 0.1
+        for dtname in args.dtypes.split(","):
+            dtype = np.dtype(dtname)
+            X = X64 if dtype == np.float64 else X64.astype(dtype, order=args.order)
+            y = y64.astype(dtype)
+            err = check_accuracy(X, y, w, b, args.C)
+            methods = build_methods(X, y, w, b, args.C, n_threads)
+            methods = {k: v for k, v in methods.items() if k in wanted}
+            med, _ = bench_one(methods, args.repeats, warm=args.warm)
+            g = med["gemv"]
+            for name, t in med.items():
+                rows.append((f"{m:.0e}x{n}", dtname, name, t * 1e3, t / g))
+            line = "  ".join(f"{k} {v * 1e3:8.2f} ms ({v / g:4.2f}x)" for k, v in med.items())
+            acc = "" if err is None else f"  [fused vs numpy relerr {err:.1e}]"
+            print(f"{m:>8d} x {n:<5d} {dtname:8s} {line}{acc}", flush=True)
+            del X, methods
+        del X64
+
+    print(f"\n(interleaved rounds: {args.repeats}, untimed warm-up calls per sample: {args.warm})")
+    print("\n| shape | dtype | method | median ms | ratio to gemv |")
+    print("|---|---|---|---:|---:|")
+    for shape, dt, name, ms, ratio in rows:
+        print(f"| {shape} | {dt} | {name} | {ms:.2f} | {ratio:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
