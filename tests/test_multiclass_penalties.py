@@ -172,11 +172,12 @@ def test_bounds_agree_between_projected_gradient_and_lbfgs_b():
     np.testing.assert_allclose(fits[0].coef_, fits[1].coef_, atol=2e-6)
 
 
-def test_newton_refuses_l1_and_bounds_with_a_way_out():
+@pytest.mark.parametrize("solver", ["newton", "lbfgs-newton"])
+def test_newton_refuses_l1_and_bounds_with_a_way_out(solver):
     X, y = dataset("iris", "binary")
     for params in (dict(penalty="l1"), dict(coef_bounds=(0, 1))):
-        with pytest.raises(ValueError, match="choose solver='lbfgs' or 'nesterov'"):
-            LogisticRegression(solver="newton", **params).fit(X, y)
+        with pytest.raises(ValueError, match=f"solver='{solver}' handles the L2 penalty only.*choose solver='lbfgs' or 'nesterov'"):
+            LogisticRegression(solver=solver, **params).fit(X, y)
 
 
 def test_partial_fit_on_a_stream_approaches_the_full_fit():

@@ -39,6 +39,11 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
     -------
     SolverResult
     """
+    if objective.has_prox:
+        raise ValueError(
+            "solver='lbfgs-newton' handles the L2 penalty only; for L1, elastic-net or "
+            "coefficient bounds choose solver='lbfgs' or 'nesterov'."
+        )
     history = CostHistory(objective, callback)
     first = lbfgs.solve(objective, theta0, max_iter=min(PROBE_ITERATIONS, max_iter), tol=tol,
                         callback=_forward(history))
