@@ -23,7 +23,7 @@ API
 Layouts
 -------
 C-contiguous ``X`` (row-major, NumPy's default): the fast path
-    Rows go in blocks of about 64 KiB (they stay in L1/L2 cache): the block's
+    Rows go in blocks of 64-128 KiB (they stay in L2 cache): the block's
     scores ``z`` (each row read from memory once), then its losses and
     residuals in one vectorized loop, then ``acc += sum_r dz_r x_r``, four rows
     per pass over ``acc``, the rows re-read from cache. Rows of 2 KiB or more
@@ -123,8 +123,10 @@ _CHUNK_ELEMS = 1 << 15
 _MAX_CHUNKS = 128
 _MAX_ACC = 1 << 20
 _MIN_CHUNK_ROWS = 16
-# Bytes of X per row block (re-read from cache): C order, and F order (L2).
+# Bytes of X per row block (re-read from cache): C order short rows, long
+# rows (measured 5-15% faster with 128 KiB than 64 KiB), and F order (L2).
 _C_BLOCK_BYTES = 64 * 1024
+_C_BLOCK_BYTES_LONG = 128 * 1024
 _C_BLOCK_MAX_ROWS = 256
 _F_BLOCK_BYTES = 256 * 1024
 # Rows at least this long are scored four at a time (see _chunk_c).
@@ -545,10 +547,11 @@ if numba is not None:
 # The workers can spin (in compiled code, without the GIL, with the ``pause``
 # instruction) for _SPIN_SECONDS after each job before they sleep, so that a
 # solver's next call finds them awake, as OpenBLAS and OpenMP do; but on two
-# cores spinning threads of different runtimes fight for the cores (measured:
-# ``X @ v`` at m=1e4 went from 0.2 ms to 8 ms when interleaved with kernel
-# calls whose worker spun for 0.5 ms), so it is off unless asked for with the
-# LOGITDESCENT_SPIN_SECONDS environment variable. Without it, problems with
+# cores spinning threads of different runtimes fight for the cores (observed,
+# on a machine that was also busy with other work: ``X @ v`` at m=1e4 took 8 ms
+# instead of 0.2 ms when interleaved with calls whose worker spun for 0.5 ms),
+# so it is off unless asked for with the LOGITDESCENT_SPIN_SECONDS
+# environment variable. Without it, problems with
 # less than _MIN_PARALLEL_BYTES of X run on the calling thread alone.
 _SPIN_SECONDS = float(os.environ.get("LOGITDESCENT_SPIN_SECONDS", 0.0))
 _MIN_PARALLEL_BYTES = 32 * 1024 * 1024 if _SPIN_SECONDS <= 0 else 256 * 1024
@@ -801,8 +804,9 @@ def fused_loss_and_grad(w, b, X, y, sample_weight, l2, *, weight_sum=None, n_thr
     row_bytes = X.itemsize * n
     if X.flags.c_contiguous:
         work = _work_c
-        block = min(_C_BLOCK_MAX_ROWS, max(4, (_C_BLOCK_BYTES // row_bytes) // 4 * 4))
         rows4 = row_bytes >= _ROWS4_MIN_BYTES
+        block_bytes = _C_BLOCK_BYTES_LONG if rows4 else _C_BLOCK_BYTES
+        block = min(_C_BLOCK_MAX_ROWS, max(4, (block_bytes // row_bytes) // 4 * 4))
         ahead = _PREFETCH_BYTES_LONG if rows4 else _PREFETCH_BYTES_SHORT
         if m * row_bytes <= _PREFETCH_MIN_BYTES:  # in cache: nothing to prefetch
             ahead = 0
@@ -829,7 +833,8 @@ def warm_up(verbose=False):
     """Compile, or load from the on-disk cache, all four signatures.
 
     Returns ``{"float64/C": seconds, "float64/F": ..., "float32/C": ...,
-    "float32/F": ...}`` and records it in :data:`compile_times`. A compile
+    "float32/F": ..., "threads": ...}`` (the last: the thread-team helper) and
+    records it in :data:`compile_times`. A compile
     happens once per machine and numba version; later processes only load.
     """
     if numba is None:
@@ -845,5 +850,10 @@ def warm_up(verbose=False):
             times[sig] = time.perf_counter() - t0
             if verbose:
                 print(f"logitdescent fused kernel {sig}: {times[sig]:.2f} s")
+    t0 = time.perf_counter()
+    _spin_while_eq(np.zeros(1, dtype=np.int64), 0, 0, 1)  # used by the worker threads
+    times["threads"] = time.perf_counter() - t0
+    if verbose:
+        print(f"logitdescent fused kernel threads: {times['threads']:.2f} s")
     compile_times.update(times)
     return times
