@@ -17,8 +17,10 @@ same pass, and can use several threads.
 API
 ---
 ``fused_loss_and_grad(w, b, X, y, sample_weight, l2) -> (J, dw, db)``,
-``supports(X)`` (use the NumPy kernel when False), ``is_available()``,
-``warm_up()`` (compile or load every signature, return the seconds each took).
+``supports(X)`` (use the NumPy kernel when False), ``recommended(X)`` (also
+False where the NumPy kernel is faster: F-ordered X with long rows),
+``is_available()``, ``warm_up()`` (compile or load every signature, return the
+seconds each took).
 
 Layouts
 -------
@@ -36,10 +38,9 @@ F-contiguous ``X`` (column-major: pandas, transposes)
     per block ``z_blk = b + sum_j w_j X[blk, j]`` (contiguous column segments,
     four at a time), the losses, then ``acc_j += X[blk, j] . dz_blk`` from
     cache. One memory pass too, but much slower than the C path: measured
-    1.6-2x an ``X @ v`` for float64 (the NumPy kernel: 2-3.8x), and for float32
-    with long rows 2x slower than the NumPy kernel. Callers that can choose
-    should give C-ordered data; callers may also send F-ordered float32 data
-    to the NumPy kernel.
+    1.6-2x an ``X @ v`` at m=1e6, n=100 (the NumPy kernel: 3-4x), but slower
+    than the NumPy kernel for long rows (m=1e5, n=1000: 1.2x for float64, 1.7x
+    for float32): :func:`recommended` is False there.
 Anything else: strided views, other dtypes, sparse matrices, 0 rows/columns
     Not handled: :func:`supports` returns False and :func:`fused_loss_and_grad`
     raises ``ValueError``; the caller falls back to the NumPy kernel. This
@@ -103,6 +104,7 @@ import numpy as np
 __all__ = [
     "is_available",
     "supports",
+    "recommended",
     "fused_loss_and_grad",
     "warm_up",
     "compile_times",
@@ -739,6 +741,17 @@ def supports(X):
         and X.shape[1] > 0
         and (X.flags.c_contiguous or X.flags.f_contiguous)
     )
+
+
+def recommended(X):
+    """Whether the fused kernel is expected to beat the NumPy kernel on ``X``.
+
+    True when :func:`supports` is and ``X`` is C-contiguous, or F-contiguous
+    with rows shorter than 2 KiB (n * itemsize). For F-ordered data with long
+    rows the column-oriented variant was measured slower than the NumPy
+    kernel (1.2x for float64, 1.7-2x for float32 at m=1e5, n=1000).
+    """
+    return supports(X) and (X.flags.c_contiguous or X.shape[1] * X.itemsize < _ROWS4_MIN_BYTES)
 
 
 def fused_loss_and_grad(w, b, X, y, sample_weight, l2, *, weight_sum=None, n_threads=None):
