@@ -31,7 +31,8 @@ def test_blocked_hessian_equals_one_block(rng, monkeypatch):
     objective = LogisticObjective(X, y, s, C=2.0)
     theta = objective.join(w, b)
     whole = objective.hessian(theta)
-    monkeypatch.setattr(module, "HESSIAN_BLOCK_BYTES", 7 * 6 * 8)  # 7-row blocks, ragged tail
+    monkeypatch.setattr(module, "HESSIAN_BLOCK_MIN_BYTES", 7 * 6 * 8)  # 7-row blocks, ragged tail
+    monkeypatch.setattr(module, "HESSIAN_BLOCK_MAX_BYTES", 7 * 6 * 8)
     np.testing.assert_allclose(objective.hessian(theta), whole, rtol=1e-13, atol=1e-15)
 
 
