@@ -141,3 +141,41 @@ def test_shape_errors_name_the_argument(rng, bad, match):
     args = dict(w=w, b=b, X=X, y=y, sample_weight=None) | bad
     with pytest.raises(ValueError, match=match):
         loss_and_grad(**args)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("C", [np.inf, 0.5])
+def test_softmax_vectorized_equals_lecture_loop(rng, weighted, C):
+    from logitdescent.kernel import softmax_loss_and_grad
+
+    X = rng.standard_normal((40, 5))
+    W, b = rng.standard_normal((4, 5)), rng.standard_normal(4)
+    y = rng.integers(0, 4, 40)
+    s = rng.uniform(0.1, 3.0, 40) if weighted else None
+    J, dW, db = softmax_loss_and_grad(W, b, X, y, s, C=C)
+    J_ref, dW_ref, db_ref = reference.softmax_loss_and_grad(
+        W.tolist(), b.tolist(), X.tolist(), y.tolist(), None if s is None else s.tolist(), C=C
+    )
+    np.testing.assert_allclose(J, J_ref, rtol=1e-12)
+    np.testing.assert_allclose(dW, dW_ref, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(db, db_ref, rtol=1e-12, atol=1e-15)
+
+
+def test_softmax_with_two_classes_is_the_sigmoid_model(rng):
+    # softmax([z, 0]) = [sigmoid(z), 1 - sigmoid(z)]: with W = [w, 0] the costs agree.
+    from logitdescent.kernel import softmax_loss_and_grad
+
+    X, y, w, b, _ = random_problem(rng)
+    J_sig, _, _ = loss_and_grad(w, b, X, y)
+    J_soft, _, _ = softmax_loss_and_grad(np.vstack([np.zeros_like(w), w]), np.array([0.0, b]), X, y.astype(int))
+    np.testing.assert_allclose(J_soft, J_sig, rtol=1e-13)
+
+
+@pytest.mark.parametrize("z", [1e3, 1e20])
+def test_softmax_extreme_scores_are_finite(z):
+    from logitdescent.kernel import softmax_loss_and_grad
+
+    X = np.ones((2, 1))
+    J, dW, db = softmax_loss_and_grad(np.array([[z], [-z], [0.0]]), np.zeros(3), X, np.array([0, 1]))
+    assert np.isfinite(J) and np.all(np.isfinite(dW)) and np.all(np.isfinite(db))
+    assert J == pytest.approx(z, rel=1e-12)  # example 1 is wrong by 2z, example 0 right: mean z
