@@ -63,3 +63,26 @@ def test_subset_is_the_cost_of_those_rows_with_the_full_penalty(rng):
     J_batch, g_batch = batch.loss_grad(objective.join(w, b))
     assert J_batch == pytest.approx(J + lam / 2 * w @ w, rel=1e-14)
     np.testing.assert_allclose(g_batch, np.append(dw + lam * w, db), rtol=1e-13)
+
+
+def test_softmax_hessian_is_the_jacobian_of_the_gradient(rng):
+    from logitdescent.objective import SoftmaxObjective
+
+    X = rng.standard_normal((80, 3))
+    y = rng.integers(0, 3, 80)
+    objective = SoftmaxObjective(X, y, rng.uniform(0.5, 2, 80), C=0.7, n_outputs=3)
+    theta = rng.standard_normal(objective.n_params) * 0.3
+    theta -= np.tile(theta.reshape(3, 4).mean(axis=0), 3)  # centered rows, as the solvers keep them
+    h = 1e-6
+    numeric = np.column_stack([
+        (objective.loss_grad(theta + h * e)[1] - objective.loss_grad(theta - h * e)[1]) / (2 * h)
+        for e in np.eye(objective.n_params)
+    ])
+    # hessian() adds c P along softmax's flat directions (it leaves Newton steps unchanged); remove it.
+    H = objective.hessian(theta)
+    flat = np.zeros_like(H)
+    for column in range(4):
+        index = column + 4 * np.arange(3)
+        flat[np.ix_(index, index)] = 1.0 / 3
+    shift = (H - numeric)[0, 4]  # an entry only the flat-direction term touches
+    np.testing.assert_allclose(H - 3 * shift * flat, numeric, rtol=1e-6, atol=1e-8)
