@@ -1,0 +1,75 @@
+"""Section 1: one loss-and-gradient evaluation versus one ``X @ v`` read of X."""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+
+import bench_kernel  # benchmarks/bench_kernel.py (owned by the kernel benchmark; reused here)
+
+from .common import Report, fmt_time, goal_mark, log
+from .data import logistic_labels, normal_matrix
+
+METHODS = ("gemv", "fused", "numpy", "naive", "sklearn")
+LABELS = {
+    "gemv": "X @ v (one read)",
+    "fused": "logitdescent fused",
+    "numpy": "logitdescent NumPy",
+    "naive": "lecture's naive iteration",
+    "sklearn": "scikit-learn LinearModelLoss",
+}
+
+
+def run(cfg):
+    import numba
+
+    rep = Report("1. Kernel: one loss + gradient evaluation vs one read of X")
+    rep.text(
+        "Each method is timed in interleaved rounds (every method once per round, rotating order; "
+        f"{cfg.kernel_repeats} rounds; small shapes batch calls so a sample lasts >= 20 ms) and the "
+        "table gives the median time and its ratio to the median of `X @ v` (one BLAS gemv: one read "
+        "of X, the memory-bandwidth floor). Methods: `fused` = `logitdescent._fused.fused_loss_and_grad` "
+        "(Numba, one pass); `NumPy` = `logitdescent.kernel.loss_and_grad`; `naive` = the lecture's "
+        "`z = X@w+b; a = expit(z); dz = a-y; dw = X.T@dz/m; db = mean(dz)` plus the log-loss; "
+        "`sklearn` = `LinearModelLoss(HalfBinomialLoss(), fit_intercept=True).loss_gradient` with "
+        "`n_threads` = Numba's thread count. Code: `benchmarks/bench_kernel.py` (methods, rounds). "
+        "Goal: fused <= 1.25x one read on the large shapes, <= 2x at m = 1e4.\n"
+    )
+    n_threads = numba.get_num_threads()
+    rows = []
+    results = []
+    for m, n in cfg.kernel_shapes:
+        rng = np.random.default_rng(cfg.seed + 10)
+        X64 = normal_matrix(rng, m, n)
+        w = rng.standard_normal(n) * (0.5 / np.sqrt(n))
+        y64 = logistic_labels(rng, X64 @ (rng.standard_normal(n) / np.sqrt(n)))
+        for dtype in (np.float64, np.float32):
+            X = X64 if dtype == np.float64 else X64.astype(dtype)
+            y = y64.astype(dtype)
+            methods = bench_kernel.build_methods(X, y, w, 0.1, 1.0, n_threads)
+            med, _ = bench_kernel.bench_one(methods, cfg.kernel_repeats)
+            err = bench_kernel.check_accuracy(X, y, w, 0.1, 1.0) if dtype == np.float64 else None
+            g = med["gemv"]
+            limit = 2.0 if m <= 10_000 else 1.25
+            fused_ratio = med["fused"] / g
+            cells = [f"{m:.0e} x {n}", np.dtype(dtype).name]
+            for name in METHODS:
+                t = med.get(name)
+                cells.append("-" if t is None else f"{fmt_time(t)} ({t / g:.2f}x)")
+            cells.append(f"<= {limit:g}x: {goal_mark(fused_ratio, limit)}")
+            rows.append(cells)
+            results.append({"m": m, "n": n, "dtype": np.dtype(dtype).name,
+                            "median_s": med, "fused_vs_numpy_relerr": err})
+            log(f"kernel {m}x{n} {np.dtype(dtype).name}: fused {fused_ratio:.2f}x gemv"
+                + (f", fused vs NumPy rel. err {err:.1e}" if err is not None else ""))
+            del X, y, methods
+            gc.collect()
+        del X64
+        gc.collect()
+    rep.table(["shape (m x n)", "dtype"] + [LABELS[k] for k in METHODS] + ["goal (fused)"], rows,
+              align="ll" + "r" * (len(METHODS) + 1))
+    errs = [r["fused_vs_numpy_relerr"] for r in results if r["fused_vs_numpy_relerr"] is not None]
+    if errs:
+        rep.text(f"Fused vs NumPy kernel (float64), max relative difference of J, dw, db: {max(errs):.1e}.\n")
+    return rep, results
