@@ -140,18 +140,32 @@ def main(argv=None):
             rep.text("**Noise warning**: " + "; ".join(n for n in (pre, post) if n)
                      + " (timings of this section may be inflated).\n")
         section_times[name] = dt
-        stamp = (f"\n_Section run {info['date']} on logitdescent git {head}"
-                 + (f" + {dirty} uncommitted change(s) under src/" if dirty else "")
-                 + f" ({'quick' if cfg.quick else 'full'} mode"
+        mode = "quick" if cfg.quick else "full"
+        where = f"logitdescent git {head}" + (f" + {dirty} uncommitted change(s) under src/" if dirty else "")
+        rep.stamp_items(f"measured {info['date'][:16]} on {where} ({mode} mode)")
+        items_path = results_dir / f"{name}.items.json"
+        if wanted[name] and items_path.exists():  # a subset run: keep the stored items it did not redo
+            rep.merge(json.loads(items_path.read_text()))
+        items_path.write_text(json.dumps(rep.items, indent=1))
+        stamp = (f"\n_Section last run {info['date']} on {where} ({mode} mode"
                  + (f", subset {sorted(wanted[name])}" if wanted[name] else "")
                  + f"), {dt:.0f} s; load average at start {info['load average']}._\n")
         (results_dir / f"{name}.md").write_text(rep.markdown() + stamp)
-        (results_dir / f"{name}.json").write_text(json.dumps(
-            {"machine": info, "mode": "quick" if cfg.quick else "full", "seconds": dt, "results": raw},
+        suffix = "" if not wanted[name] else "." + "_".join(sorted(wanted[name]))
+        (results_dir / f"{name}{suffix}.json").write_text(json.dumps(
+            {"machine": info, "mode": mode, "seconds": dt, "subset": sorted(wanted[name] or []), "results": raw},
             indent=1, default=_json_default))
         print(f"\n[{name}: {dt:.0f} s]", flush=True)
 
     total = perf() - t_start
+    history_path = results_dir / "runs.json"
+    history = json.loads(history_path.read_text()) if history_path.exists() else []
+    history.append({"date": info["date"], "argv": argv if argv is not None else sys.argv[1:],
+                    "mode": "quick" if cfg.quick else "full", "only": args.only, "total_s": round(total),
+                    "sections_s": {k: round(v) for k, v in section_times.items()},
+                    "waited_s": round(common.GUARD.waited_s), "noise_warnings": len(common.GUARD.events)})
+    history_path.write_text(json.dumps(history, indent=1))
+    last_full = next((h for h in reversed(history) if not h["only"]), None)
     info_md = machine_markdown(info)
     parts = [
         "# logitdescent benchmarks\n",
@@ -160,7 +174,9 @@ def main(argv=None):
         "and reported as ratios; the machine is shared, so timings are medians of interleaved rounds "
         "where the section says so. Machine of the latest run:\n",
         info_md + "\n",
-        f"Latest invocation: `{' '.join(['benchmarks/run.py'] + (argv if argv is not None else sys.argv[1:]))}`, "
+        (f"Last complete run (all sections): {last_full['date']}, **{last_full['total_s']} s in all** ("
+         + ", ".join(f"{k} {v} s" for k, v in last_full["sections_s"].items()) + "). " if last_full else "")
+        + f"Latest invocation: `{' '.join(['benchmarks/run.py'] + (argv if argv is not None else sys.argv[1:]))}`, "
         f"{total:.0f} s in all ("
         + ", ".join(f"{k} {v:.0f} s" for k, v in section_times.items()) + ")."
         + (" Other busy processes at the start: " + "; ".join(others) + "." if others else "")

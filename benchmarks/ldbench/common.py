@@ -249,10 +249,19 @@ def machine_markdown(info):
 
 
 class Report:
-    """Collects one section's Markdown while echoing it to stdout."""
+    """One section's Markdown: an introduction, a shared table (one or more rows per item) and per-item
+    blocks, echoed to stdout as they come.
+
+    Items are keyed (a data set, a problem) so that a later ``--only SECTION:KEY`` run can replace some
+    items of the stored section and keep the others (:meth:`merge`).
+    """
 
     def __init__(self, title):
+        self.title = title
         self.parts = [f"## {title}\n"]
+        self.items = []  # {"key", "md", "rows", "stamp"}
+        self.table_spec = None  # (title, headers, align)
+        self.footer = []
         print(f"\n=== {title} ===", flush=True)
 
     def text(self, s):
@@ -264,8 +273,47 @@ class Report:
             self.text(f"**{title}**\n")
         self.text(md_table(headers, rows, align) + "\n")
 
+    def set_table(self, headers, align=None, title=None):
+        self.table_spec = (title, list(headers), align)
+
+    def item(self, key, md="", rows=()):
+        rows = [list(map(str, r)) for r in rows]
+        self.items = [it for it in self.items if it["key"] != key]
+        self.items.append({"key": key, "md": md, "rows": rows, "stamp": ""})
+        if md:
+            print(md, flush=True)
+        for r in rows:
+            print("  | " + " | ".join(r) + " |", flush=True)
+
+    def note(self, s):
+        self.footer.append(s + "\n")
+        print(s, flush=True)
+
+    def stamp_items(self, stamp):
+        for it in self.items:
+            if not it["stamp"]:
+                it["stamp"] = stamp
+
+    def merge(self, old_items):
+        """Keep the stored items this run did not redo (in their old order), with this run's replacing theirs."""
+        new = {it["key"]: it for it in self.items}
+        merged = [new.pop(it["key"], it) for it in old_items]
+        self.items = merged + list(new.values())
+
     def markdown(self):
-        return "\n".join(self.parts)
+        out = list(self.parts)
+        if self.table_spec is not None and any(it["rows"] for it in self.items):
+            title, headers, align = self.table_spec
+            rows = [r for it in self.items for r in it["rows"]]
+            out.append((f"**{title}**\n\n" if title else "") + md_table(headers, rows, align) + "\n")
+        for it in self.items:
+            if it["md"]:
+                out.append(it["md"] + (f"\n_{it['stamp']}_\n" if it["stamp"] else "\n"))
+        stamps = sorted({it["stamp"] for it in self.items if it["stamp"] and not it["md"]})
+        if stamps:
+            out.append("Rows measured: " + "; ".join(f"_{s}_" for s in stamps) + "\n")
+        out += self.footer
+        return "\n".join(out)
 
 
 def log(msg):

@@ -75,7 +75,8 @@ def datasets(cfg):
 def run(cfg, gflops, only=None):
     rep = Report("2. Time to optimum: binary logistic regression, L2, C = 1")
     rep.text(EXPLAIN)
-    summary_rows = []
+    rep.set_table(["data set", "logitdescent auto", "fastest scikit-learn", "ratio", "goal", "", "timing"],
+                  align="lrrrrll", title="Summary (time to within 1e-8 of J*)")
     t0 = perf()
     warm_up_solvers()
     log(f"warmed up all solvers on tiny data in {perf() - t0:.1f} s")
@@ -117,12 +118,11 @@ def run(cfg, gflops, only=None):
                     md += "\n" + line + "\n"
                     res["single_thread"] = line
                     log(line)
-            rep.text(f"### {title}, {np.dtype(dtype).name}\n\n{extra}{md}")
             results.append(res)
             head = res["headline"]
             sk_best = res["sk_best"]
             auto = next(r for r in res["runs"] if r["solver"] == "auto")
-            summary_rows.append([
+            rep.item(f"{key}-{np.dtype(dtype).name}", f"### {title}, {np.dtype(dtype).name}\n\n{extra}{md}", [[
                 title.split(" ")[0] + " " + np.dtype(dtype).name,
                 fmt_time(head["ld_auto_s"] if head else auto["time_to_target"]),
                 (f"{sk_best['solver']} {sk_best['setting']}: "
@@ -130,13 +130,9 @@ def run(cfg, gflops, only=None):
                 "-" if res["ratio"] is None else f"{res['ratio']:.2f}",
                 f"<= {goal:g}", goal_mark(res["ratio"], goal),
                 f"{head['rounds']} rounds" if head else "single runs",
-            ])
+            ]])
             del X, problem
             gc.collect()
         del X64, y
         gc.collect()
-    summary = md_table(["data set", "logitdescent auto", "fastest scikit-learn", "ratio", "goal", "", "timing"],
-                       summary_rows, align="lrrrrll")
-    rep.parts.insert(2, "**Summary** (time to within 1e-8 of J*):\n\n" + summary + "\n")
-    print("\nSummary:\n" + summary, flush=True)
     return rep, results

@@ -82,10 +82,13 @@ def run(cfg, only=None):
         "here 10 float64 m-vectors and 4 float64 p x p matrices). peak / X.nbytes includes X itself and the "
         "interpreter (~100-200 MB of libraries).\n"
     )
+    rep.set_table(["data", "X.nbytes", "fit", "RSS before fit", "peak (VmHWM)", "extra", "extra / X.nbytes",
+                   "peak / X.nbytes", "allowance", "goal", "fit time"], align="lrlrrrrrrll")
     sets = _datasets(cfg)
     keys = [k for k in cfg.mem_datasets if (not only or k in only)]
-    rows, results = [], []
+    results = []
     for key in keys:
+        rows = []
         title, make, dtype, stem = sets[key]
         xpath, ypath, shape, nbytes = _save(key, make, dtype, stem)
         m, n = shape
@@ -100,6 +103,7 @@ def run(cfg, only=None):
             spec = {"X": xpath, "y": ypath, "library": library, "dtype": np.dtype(dtype).name,
                     "params": _params(library, solver, {"max_iter": 1 if newtonish else 100})}
             t0 = perf()
+            proc = None
             try:
                 proc = subprocess.run([sys.executable, str(CHILD), json.dumps(spec)], capture_output=True,
                                       text=True, timeout=max(120.0, 4 * cfg.cap))
@@ -109,7 +113,7 @@ def run(cfg, only=None):
                              "timeout", ""])
                 continue
             except Exception:
-                err = (proc.stderr or "").strip().splitlines()[-1:] if "proc" in dir() else ["?"]
+                err = (proc.stderr or "").strip().splitlines()[-1:] if proc is not None else ["?"]
                 rows.append([title, fmt_bytes(nbytes), f"{library} {solver}", "-", "-", "-", "-", "-", "-",
                              "error", err[0][:80] if err else ""])
                 continue
@@ -127,6 +131,5 @@ def run(cfg, only=None):
                             "extra": extra, "allowance": allowance})
             log(f"memory {key} {library} {solver}: extra {extra / 2**20:.0f} MiB = {extra / nbytes:.2f} X.nbytes "
                 f"({perf() - t0:.1f} s)")
-    rep.table(["data", "X.nbytes", "fit", "RSS before fit", "peak (VmHWM)", "extra", "extra / X.nbytes",
-               "peak / X.nbytes", "allowance", "goal", "fit time"], rows, align="lrlrrrrrrll")
+        rep.item(key, "", rows)
     return rep, results

@@ -43,8 +43,9 @@ def problems(cfg):
 def run(cfg, gflops, only=None):
     rep = Report("5. Multinomial and L1: time to optimum")
     rep.text(EXPLAIN)
+    rep.set_table(["problem", "logitdescent auto", "fastest scikit-learn", "ratio", "timing"], align="lrrrl",
+                  title="Summary (time to within 1e-8 of J*)")
     results = []
-    summary = []
     t0 = perf()
     warm_up_solvers()
     log(f"warmed up all solvers on tiny data in {perf() - t0:.1f} s")
@@ -91,23 +92,18 @@ def run(cfg, gflops, only=None):
                 md += "\n" + line + "\n"
                 res["single_thread"] = line
                 log(line)
-        rep.text(f"### {title}\n\n{extra}{md}")
         results.append(res)
         head = res["headline"]
         auto = next(r for r in res["runs"] if r["solver"] == "auto")
         sk_best = res["sk_best"]
-        summary.append([
+        rep.item(key, f"### {title}\n\n{extra}{md}", [[
             title.split(":")[0] + ": " + key,
             fmt_time(head["ld_auto_s"] if head else auto["time_to_target"]),
             (f"{sk_best['solver']} {sk_best['setting']}: "
              f"{fmt_time(head['sk_s'] if head else sk_best['time_to_target'])}") if sk_best else "-",
             "-" if res["ratio"] is None else f"{res['ratio']:.2f}",
             f"{head['rounds']} rounds" if head else "single runs",
-        ])
+        ]])
         del X, y, problem, best_est
         gc.collect()
-    table = md_table(["problem", "logitdescent auto", "fastest scikit-learn", "ratio", "timing"], summary,
-                     align="lrrrl")
-    rep.parts.insert(2, "**Summary** (time to within 1e-8 of J*):\n\n" + table + "\n")
-    print("\nSummary:\n" + table, flush=True)
     return rep, results
