@@ -20,7 +20,6 @@ and the intercepts never penalized. ``lower <= W <= upper`` optionally.
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg.blas
 import scipy.sparse as sp
 from scipy.special import expit, softmax
 
@@ -342,8 +341,10 @@ def _weighted_gram(block, d, nonnegative):
     if not nonnegative:
         return block.T @ (block * d[:, None])
     root = block * np.sqrt(d)[:, None]
-    upper = scipy.linalg.blas.dsyrk(1.0, root.T, trans=0)  # root.T is F-ordered: no copy
-    return np.triu(upper) + np.triu(upper, 1).T
+    # NumPy's matmul sends ``A.T @ A`` to BLAS syrk itself. SciPy's dsyrk would
+    # run in a second OpenBLAS thread pool that fights NumPy's for the cores
+    # (measured 2.5x slower Hessians on 2 cores).
+    return root.T @ root
 
 
 class LogisticObjective(LinearObjective):
