@@ -18,7 +18,7 @@ from logitdescent import LogisticRegression
 C = 0.5
 PENALTY_L1_RATIO = {"l2": 0.0, "l1": 1.0, "elasticnet": 0.5}
 SOLVERS_FOR = {
-    "l2": ["gd", "nesterov", "lbfgs", "newton"],
+    "l2": ["gd", "nesterov", "lbfgs", "newton", "precond-lbfgs"],
     "l1": ["gd", "nesterov", "lbfgs"],
     "elasticnet": ["gd", "nesterov", "lbfgs"],
 }
@@ -172,7 +172,7 @@ def test_bounds_agree_between_projected_gradient_and_lbfgs_b():
     np.testing.assert_allclose(fits[0].coef_, fits[1].coef_, atol=2e-6)
 
 
-@pytest.mark.parametrize("solver", ["newton", "lbfgs-newton"])
+@pytest.mark.parametrize("solver", ["newton", "lbfgs-newton", "precond-lbfgs"])
 def test_newton_refuses_l1_and_bounds_with_a_way_out(solver):
     X, y = dataset("iris", "binary")
     for params in (dict(penalty="l1"), dict(coef_bounds=(0, 1))):

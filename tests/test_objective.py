@@ -86,3 +86,18 @@ def test_softmax_hessian_is_the_jacobian_of_the_gradient(rng):
         flat[np.ix_(index, index)] = 1.0 / 3
     shift = (H - numeric)[0, 4]  # an entry only the flat-direction term touches
     np.testing.assert_allclose(H - 3 * shift * flat, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_the_latest_evaluation_is_remembered_not_recomputed(rng):
+    X, y, w, b, s = random_problem(rng, m=60, n=4)
+    objective = LogisticObjective(X, y, s, C=1.0)
+    theta = objective.join(w, b)
+    J, grad = objective.loss_grad(theta)
+    expected = grad.copy()
+    grad[:] = 0.0  # the caller owns its copy: the remembered one is untouched
+    passes = objective.n_evals
+    J_again, grad_again = objective.loss_grad(theta.copy())
+    assert objective.n_evals == passes and J_again == J
+    np.testing.assert_array_equal(grad_again, expected)
+    objective.loss_grad(theta + 1e-3)  # any other point is a new pass
+    assert objective.n_evals == passes + 1

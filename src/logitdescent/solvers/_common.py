@@ -3,6 +3,7 @@ the sufficient-decrease test and the convergence warning."""
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass, field
 
@@ -11,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 __all__ = [
     "CostHistory",
+    "quiet_blas",
     "SolverResult",
     "finish",
     "gradient_converged",
@@ -114,3 +116,39 @@ def warn_not_converged(result, solver_name):
         ConvergenceWarning,
         stacklevel=3,
     )
+
+
+#: X of at most this many bytes: every BLAS call of a fit is small, and waking
+#: BLAS's threads costs more than they save (Newton on the 569 x 30 breast
+#: cancer data, L-BFGS on the 1797 x 64 digits: see benchmarks/RESULTS.md).
+SMALL_X_BYTES = 4 * 2**20
+
+_blas_controller = None
+
+
+def quiet_blas(objective, *, iterations_use_blas=False):
+    """Context manager: BLAS on one thread while a solver iterates, where that is faster.
+
+    OpenBLAS's threads busy-wait for a while after every call. Between two
+    passes of the fused kernel (which runs on its own threads), the small
+    BLAS calls of a solver's bookkeeping (L-BFGS-B's, a triangular solve)
+    wake them, and they then compete with the kernel for the cores: on 2
+    cores a 42 ms evaluation of 1e6 x 100 float64 data took 55-85 ms inside
+    L-BFGS-B, 42 ms with BLAS on one thread. So BLAS gets one thread
+
+    - while a first-order solver iterates on the fused kernel, and
+    - for any solver when X is small (``SMALL_X_BYTES``), where threading a
+      BLAS call costs more than the call.
+
+    ``iterations_use_blas``: the iterations themselves run big BLAS-3 work
+    (Newton's Hessian), so only the small-X rule applies.
+    """
+    small = objective.data_nbytes <= SMALL_X_BYTES
+    if not (small or (not iterations_use_blas and not objective.kernel_uses_blas)):
+        return contextlib.nullcontext()
+    global _blas_controller
+    if _blas_controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas_controller = ThreadpoolController()  # inspects the loaded libraries once
+    return _blas_controller.limit(limits=1, user_api="blas")

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from . import nesterov
-from ._common import CostHistory, finish, gradient_converged
+from ._common import CostHistory, finish, gradient_converged, quiet_blas
 
 #: Number of correction pairs kept (SciPy's ``maxcor``).
 HISTORY_SIZE = 10
@@ -99,10 +99,11 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
     def record(intermediate_result):
         history.record_cost(float(intermediate_result.fun))
 
-    opt = minimize(
-        fun, u0, method="L-BFGS-B", jac=True, bounds=bounds, callback=record,
-        options={"maxiter": max_iter, "gtol": tol, "ftol": FTOL, "maxcor": HISTORY_SIZE},
-    )
+    with quiet_blas(objective):
+        opt = minimize(
+            fun, u0, method="L-BFGS-B", jac=True, bounds=bounds, callback=record,
+            options={"maxiter": max_iter, "gtol": tol, "ftol": FTOL, "maxcor": HISTORY_SIZE},
+        )
     n_iter, message = int(opt.nit), str(opt.message)
     theta = to_theta(np.asarray(opt.x))
     J, grad = objective.loss_grad(theta)

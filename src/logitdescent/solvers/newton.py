@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from ._common import CostHistory, finish, gradient_converged, sufficient_decrease
+from ._common import CostHistory, finish, gradient_converged, quiet_blas, sufficient_decrease
 
 #: Armijo sufficient-decrease constant.
 ARMIJO = 1e-4
@@ -60,6 +60,11 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
             "solver='newton' handles the L2 penalty only; for L1, elastic-net or "
             "coefficient bounds choose solver='lbfgs' or 'nesterov'."
         )
+    with quiet_blas(objective, iterations_use_blas=True):
+        return _iterate(objective, theta0, max_iter, tol, callback)
+
+
+def _iterate(objective, theta0, max_iter, tol, callback):
     theta = np.array(theta0, dtype=np.float64)
     J, grad = objective.loss_grad(theta)
     history = CostHistory(objective, callback)
