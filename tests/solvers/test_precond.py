@@ -39,6 +39,19 @@ def test_preconditioning_removes_the_dependence_on_conditioning():
     assert pre.fun <= plain.fun + objective.cost_rtol * plain.fun
 
 
+def test_well_conditioned_data_get_plain_lbfgs():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((5000, 80))
+    y = (rng.random(5000) < 0.5).astype(float)
+    L, condition = precond.preconditioner(LogisticObjective(X, y, C=1.0), np.zeros(81))
+    # iid features: condition ~1; the 2560-row sample's noise makes it ~2.
+    assert L is None and 1.0 < condition < 3.0
+    X_bad, y_bad = correlated_problem(m=5000, n=80, cond=1e3)
+    L, condition = precond.preconditioner(LogisticObjective(X_bad, y_bad, C=1.0), np.zeros(81))
+    assert L is not None and condition > 500
+    np.testing.assert_array_equal(L, np.tril(L))
+
+
 def test_the_sketch_is_a_fixed_uniform_sample():
     rows = precond.sketch_rows(100_000, 101)
     assert rows.size == precond.SKETCH_ROWS_PER_PARAM * 101
@@ -61,13 +74,13 @@ def test_singular_sample_hessian_falls_back_gracefully():
     X = np.hstack([base, base])
     y = (rng.random(500) < 0.5).astype(float)
     objective = LogisticObjective(X, y, C=np.inf)
-    assert precond.preconditioner(objective, np.zeros(objective.n_params)) is not None
+    assert precond.preconditioner(objective, np.zeros(objective.n_params))[0] is not None
     clf = LogisticRegression(solver="precond-lbfgs", penalty=None, tol=1e-6, max_iter=2000).fit(X, y)
     assert clf.converged_
     # No curvature at all (all-zero data, no intercept, no penalty): no
     # factor, plain L-BFGS steps, and the fit still runs.
     flat = LogisticObjective(np.zeros((50, 70)), y[:50], C=np.inf, fit_intercept=False)
-    assert precond.preconditioner(flat, np.zeros(70)) is None
+    assert precond.preconditioner(flat, np.zeros(70))[0] is None
     assert SOLVERS["precond-lbfgs"](flat, np.zeros(70), max_iter=10, tol=1e-8).converged
 
 
