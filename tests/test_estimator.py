@@ -209,3 +209,23 @@ def test_bad_parameters_name_argument_and_fix(params, match):
 def test_bad_initial_coefficients_are_explained():
     with pytest.raises(ValueError, match=r"coef_init must have shape \(2,\) or \(1, 2\)"):
         LogisticRegression().fit(COURSE_X, COURSE_Y, coef_init=[1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("container", ["dense", "float32", "csr"])
+@pytest.mark.parametrize("solver", ["auto", "gd", "nesterov", "lbfgs", "newton", "lbfgs-newton", "precond-lbfgs", "sgd"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_or_inf_in_X_is_a_clear_error_from_the_first_pass(solver, container, bad):
+    import warnings
+
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    X[17, 2] = bad
+    X = {"dense": X, "float32": X.astype(np.float32), "csr": sp.csr_matrix(X)}[container]
+    y = np.arange(60) % 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from NumPy before the error
+        for labels in (y, np.arange(60) % 3):  # binary, multinomial
+            with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+                LogisticRegression(solver=solver, max_iter=5).fit(X, labels)

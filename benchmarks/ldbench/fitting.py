@@ -303,9 +303,9 @@ class Session:
     def _skip_reason(self, library, solver):
         """Why a Newton-type fit is not even started (its first iterations alone exceed the cap)."""
         p = self.p
-        if solver in ("newton", "lbfgs-newton", "newton-cholesky"):
+        if solver in ("newton", "lbfgs-newton", "precond-lbfgs", "newton-cholesky"):
             est = p.newton_iter_seconds("sklearn" if library == "sk" else "ld")
-            limit = p.cap if solver == "lbfgs-newton" else p.cap / 3
+            limit = p.cap if solver in ("lbfgs-newton", "precond-lbfgs") else p.cap / 3
             if est > limit:
                 return f"skipped: est. {est:.0f} s per Newton iteration ({p.n_params} parameters) > cap / 3"
         return None
@@ -644,7 +644,7 @@ def warm_up_solvers():
     ctx = _quiet()
     try:
         for Xv in (X, X.astype(np.float32), sp.csr_matrix(X)):
-            for s in ("auto", "gd", "nesterov", "lbfgs", "newton", "lbfgs-newton", "sgd"):
+            for s in ("auto", "gd", "nesterov", "lbfgs", "newton", "lbfgs-newton", "precond-lbfgs", "sgd"):
                 LD(solver=s, max_iter=20).fit(Xv, y)
             LD(solver="lbfgs", penalty="l1", max_iter=20).fit(Xv, y)
             LD(solver="nesterov", penalty="l1", max_iter=20).fit(Xv, y)

@@ -11,8 +11,8 @@ from . import data
 from .common import Report, fmt_time, goal_mark, log, md_table, perf
 from .fitting import Problem, run_problem, single_thread_check, warm_up_solvers
 
-LD_ALL = ("auto", "lbfgs", "lbfgs-newton", "newton", "nesterov", "gd", "sgd")
-LD_F32 = ("auto", "lbfgs", "lbfgs-newton", "nesterov")
+LD_ALL = ("auto", "lbfgs", "precond-lbfgs", "lbfgs-newton", "newton", "nesterov", "gd", "sgd")
+LD_F32 = ("auto", "lbfgs", "precond-lbfgs", "lbfgs-newton", "nesterov")
 SK_ALL = ("lbfgs", "newton-cholesky", "sgd")
 SK_F32 = ("lbfgs", "newton-cholesky")
 
@@ -22,8 +22,8 @@ not penalized). Every run's `coef_`/`intercept_` is scored by the same function,
 `logitdescent.loss_and_grad(w, b, X, y, C=1)` (float32 data: on the exact float64 upcast of X, chunk by
 chunk). **Target**: (J - J*) / J* <= 1e-8, where **J*** is the lowest J found by scikit-learn `lbfgs`
 (tol=1e-10, max_iter as many as fit in the cap), scikit-learn `newton-cholesky` (tol=1e-10) and
-logitdescent `newton`, `lbfgs` and `lbfgs-newton` (tol=1e-10; lbfgs-newton finishes with Newton and stands
-in for newton in the float32 runs) -- scikit-learn's lbfgs alone can stall above the optimum on raw data,
+logitdescent `newton`, `lbfgs`, `precond-lbfgs` and `lbfgs-newton` (tol=1e-10; precond-lbfgs and lbfgs-newton
+finish with Newton and stand in for newton in the float32 runs) -- scikit-learn's lbfgs alone can stall above the optimum on raw data,
 and its float32 fits stop far from it, hence the several references (each candidate's gap to J* is listed;
 a fit stopped by the time cap counts with its last recorded cost).
 
@@ -43,7 +43,7 @@ a fit stopped by the time cap counts with its last recorded cost).
 * *ratio to best sklearn* = time to target / the faster of scikit-learn lbfgs and newton-cholesky.
   The **headline** ratio re-times logitdescent auto (callback) and that fastest scikit-learn fit in
   interleaved rounds and takes medians. Goals: <= 0.5 on dense data sets, <= 1.0 on breast cancer and sparse.
-* float32 runs use a reduced solver list (auto, lbfgs, lbfgs-newton, nesterov vs scikit-learn lbfgs
+* float32 runs use a reduced solver list (auto, lbfgs, precond-lbfgs, lbfgs-newton, nesterov vs scikit-learn lbfgs
   and newton-cholesky) to stay within the time budget; J* is computed separately for each dtype.
 """
 
@@ -100,7 +100,7 @@ def run(cfg, gflops, only=None):
                 headline_rounds=cfg.headline_rounds_small if small else cfg.headline_rounds_big,
                 ld_solvers=LD_ALL if dtype == np.float64 else LD_F32,
                 sk_solvers=SK_ALL if dtype == np.float64 else SK_F32,
-                ld_ref=("newton", "lbfgs", "lbfgs-newton"),
+                ld_ref=("newton", "lbfgs", "precond-lbfgs", "lbfgs-newton"),
                 goal=goal, gflops=gflops, sgd_epochs=cfg.sgd_epochs, sk_sgd_max_epochs=cfg.sk_sgd_max_epochs,
             )
             md, res, best_est = run_problem(problem)

@@ -254,7 +254,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError("sample_weight must have a positive sum; all weights are zero.")
         return weighted
 
-    def _objectives(self, X, codes, sample_weight):
+    def _objectives(self, X, codes, sample_weight, check_finite=False):
         """One objective per model: binary, multinomial, or one per class (OvR).
 
         Class weights are folded into the sample weights here; with
@@ -266,7 +266,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         K = self.classes_.size
         n_outputs = 1 if K == 2 or self.multiclass == "ovr" else K
         bounds = self._validated_bounds(n_outputs if K == 2 or self.multiclass != "ovr" else K, X.shape[1])
-        common = dict(C=C, l1_ratio=rho, fit_intercept=self.fit_intercept)
+        common = dict(C=C, l1_ratio=rho, fit_intercept=self.fit_intercept, check_finite=check_finite)
         if K == 2:
             return [LogisticObjective(
                 X, (codes == 1).astype(X.dtype), self._class_weighted(sample_weight, codes),
@@ -337,12 +337,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self : LogisticRegression
         """
         self._check_params()
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], order="C")
+        # NaN and infinity in X: checked by the solver's first pass over X
+        # (LinearObjective's check_finite), not by a pass of its own.
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", ensure_all_finite=False
+        )
         self.classes_, codes = self._encode_targets(y)
         for attribute in ("_partial_fit_calls", "_partial_fit_rng", "_partial_fit_alpha0"):
             self.__dict__.pop(attribute, None)  # a new fit restarts partial_fit's schedule
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        objectives = self._objectives(X, codes, sample_weight)
+        objectives = self._objectives(X, codes, sample_weight, check_finite=True)
         W0, b0 = self._starting_coefs(coef_init, intercept_init)
         if len(objectives) == 1:
             starts = [objectives[0].join(W0, b0)]
