@@ -97,14 +97,21 @@ def build_methods(X, y, w, b, C, n_threads):
     return methods
 
 
-def bench_one(methods, repeats, warm=1, min_sample_s=0.02):
+def bench_one(methods, repeats, warm=1, min_sample_s=0.02, settle_s=0.0):
     """Median seconds per call of each method, in interleaved rounds.
 
     Each round runs every method once (the order rotates from round to
     round); a method's sample is ``warm`` untimed calls, then a timed batch of
     calls lasting at least ``min_sample_s``. The untimed calls let a method
     reach its steady state (its threads awake, its caches warm) after the
-    other methods ran, as it is inside a solver's loop.
+    other methods ran, as it is inside a solver's loop. ``settle_s``: pause
+    before each sample, so that the previous method's threads have gone to
+    sleep. OpenBLAS's busy-wait ~0.1 s after a call and slow down any other
+    runtime's threads meanwhile (the fused kernel took 57 ms right after an
+    ``X @ v`` at 1e6 x 100, 44 ms after a pause); inside a fit the solvers
+    keep BLAS's threads asleep while the kernel runs
+    (``logitdescent.solvers._common.quiet_blas``), so the settled figure is
+    the one a fit sees.
     """
     batch = {}
     for name, f in methods.items():
@@ -119,6 +126,8 @@ def bench_one(methods, repeats, warm=1, min_sample_s=0.02):
         order = names[r % len(names):] + names[: r % len(names)]
         for name in order:
             f, k = methods[name], batch[name]
+            if settle_s:
+                time.sleep(settle_s)
             for _ in range(warm):
                 f()
             t0 = time.perf_counter()
@@ -156,6 +165,7 @@ def main(argv=None):
     p.add_argument("--methods", default="gemv,naive,numpy,fused,sklearn",
                    help="any of gemv,naive,numpy,fused,fused_1t,sklearn (gemv is always run)")
     p.add_argument("--warm", type=int, default=1, help="untimed calls before each timed sample")
+    p.add_argument("--settle", type=float, default=0.2, help="seconds of pause before each sample")
     args = p.parse_args(argv)
 
     import numba
@@ -189,7 +199,7 @@ def main(argv=None):
             err = check_accuracy(X, y, w, b, args.C)
             methods = build_methods(X, y, w, b, args.C, n_threads)
             methods = {k: v for k, v in methods.items() if k in wanted}
-            med, _ = bench_one(methods, args.repeats, warm=args.warm)
+            med, _ = bench_one(methods, args.repeats, warm=args.warm, settle_s=args.settle)
             g = med["gemv"]
             for name, t in med.items():
                 rows.append((f"{m:.0e}x{n}", dtname, name, t * 1e3, t / g))

@@ -12,6 +12,8 @@ from .common import Report, fmt_time, goal_mark, log
 from .data import logistic_labels, normal_matrix
 
 METHODS = ("gemv", "fused", "numpy", "naive", "sklearn")
+#: Pause before each timed sample: OpenBLAS's threads busy-wait ~0.1 s after a call.
+SETTLE_S = 0.2
 LABELS = {
     "gemv": "X @ v (one read)",
     "fused": "logitdescent fused",
@@ -27,7 +29,9 @@ def run(cfg):
     rep = Report("1. Kernel: one loss + gradient evaluation vs one read of X")
     rep.text(
         "Each method is timed in interleaved rounds (every method once per round, rotating order; "
-        f"{cfg.kernel_repeats} rounds; small shapes batch calls so a sample lasts >= 20 ms) and the "
+        f"{cfg.kernel_repeats} rounds; small shapes batch calls so a sample lasts >= 20 ms; a "
+        f"{SETTLE_S:g} s pause before each sample lets the previous method's threads go to sleep, "
+        "as the solvers keep BLAS's threads asleep while the fused kernel runs) and the "
         "table gives the median time and its ratio to the median of `X @ v` (one BLAS gemv: one read "
         "of X, the memory-bandwidth floor). Methods: `fused` = `logitdescent._fused.fused_loss_and_grad` "
         "(Numba, one pass); `NumPy` = `logitdescent.kernel.loss_and_grad`; `naive` = the lecture's "
@@ -48,7 +52,7 @@ def run(cfg):
             X = X64 if dtype == np.float64 else X64.astype(dtype)
             y = y64.astype(dtype)
             methods = bench_kernel.build_methods(X, y, w, 0.1, 1.0, n_threads)
-            med, _ = bench_kernel.bench_one(methods, cfg.kernel_repeats)
+            med, _ = bench_kernel.bench_one(methods, cfg.kernel_repeats, settle_s=SETTLE_S)
             err = bench_kernel.check_accuracy(X, y, w, 0.1, 1.0) if dtype == np.float64 else None
             g = med["gemv"]
             limit = 2.0 if m <= 10_000 else 1.25
