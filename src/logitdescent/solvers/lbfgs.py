@@ -96,8 +96,19 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
         u0 = np.clip(u0, lower, upper)
     history.record_cost(fun(u0)[0])
 
+    float64_cost = objective.cost_rtol <= 64 * np.finfo(np.float64).eps
+
     def record(intermediate_result):
-        history.record_cost(float(intermediate_result.fun))
+        previous, J_new = history.costs[-1], float(intermediate_result.fun)
+        history.record_cost(J_new)
+        if float64_cost and previous - J_new <= objective.cost_rtol * abs(previous):
+            # A float64 cost that fell by no more than its rounding: L-BFGS-B
+            # is at the floor, and its line search would spend up to 20
+            # evaluations per iteration finding that out (measured: 42 passes
+            # on 1e6 x 100 data at tol=1e-10). The polish below finishes.
+            # (A float32 cost's rounding, 64 float32 ulps, is too coarse to
+            # tell the floor from slow progress: SciPy decides there.)
+            raise StopIteration
 
     with quiet_blas(objective):
         opt = minimize(
