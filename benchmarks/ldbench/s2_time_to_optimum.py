@@ -40,6 +40,9 @@ a fit stopped by the time cap counts with its last recorded cost).
 * Fits are capped (see "cap"): logitdescent by an exception from the callback, scikit-learn by max_iter =
   cap / estimated seconds per iteration; Newton-type fits whose estimated cost per iteration
   (2 m p^2 + p^3/3 flops at the measured GEMM rate) exceeds cap/3 are not started.
+* Every timed fit on data of 8 MiB or more, of either library, starts after a 0.2 s pause: OpenBLAS's
+  threads busy-wait ~0.1 s after a call and slow down whatever runs next (the previous fit's threads
+  would otherwise still spin during the first passes of the next fit).
 * *ratio to best sklearn* = time to target / the faster of scikit-learn lbfgs and newton-cholesky.
   The **headline** ratio re-times logitdescent auto (callback) and that fastest scikit-learn fit in
   interleaved rounds and takes medians. Goals: <= 0.5 on dense data sets, <= 1.0 on breast cancer and sparse.
