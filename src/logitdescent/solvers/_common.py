@@ -16,6 +16,7 @@ __all__ = [
     "finish",
     "gradient_converged",
     "quiet_blas",
+    "require_smooth",
     "sufficient_decrease",
     "warn_not_converged",
 ]
@@ -62,6 +63,15 @@ def gradient_converged(optimality, tol):
     lecture's loop does.
     """
     return tol > 0 and float(np.max(np.abs(optimality), initial=0.0)) <= tol
+
+
+def require_smooth(objective, solver_name):
+    """Refuse an L1 term or bounds (Newton-type solvers), naming the way out."""
+    if objective.has_prox:
+        raise ValueError(
+            f"solver='{solver_name}' handles the L2 penalty only; for L1, elastic-net or "
+            "coefficient bounds choose solver='lbfgs' or 'nesterov'."
+        )
 
 
 def sufficient_decrease(J_new, J_old, required_decrease, cost_rtol):

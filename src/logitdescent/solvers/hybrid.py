@@ -13,7 +13,7 @@ The cost history and iteration count cover both phases.
 from __future__ import annotations
 
 from . import lbfgs, newton
-from ._common import CostHistory, finish
+from ._common import CostHistory, finish, require_smooth
 
 #: L-BFGS iterations before handing over to Newton. Well-conditioned problems
 #: (condition ~2) reach a 1e-8 relative cost gap within them; on a condition
@@ -41,11 +41,7 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
     -------
     SolverResult
     """
-    if objective.has_prox:
-        raise ValueError(
-            "solver='lbfgs-newton' handles the L2 penalty only; for L1, elastic-net or "
-            "coefficient bounds choose solver='lbfgs' or 'nesterov'."
-        )
+    require_smooth(objective, "lbfgs-newton")
     history = CostHistory(objective, callback)
     first = lbfgs.solve(objective, theta0, max_iter=min(PROBE_ITERATIONS, max_iter), tol=tol,
                         callback=_forward(history))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from ._common import CostHistory, finish, gradient_converged, quiet_blas, sufficient_decrease
+from ._common import CostHistory, finish, gradient_converged, quiet_blas, require_smooth, sufficient_decrease
 
 #: Armijo sufficient-decrease constant.
 ARMIJO = 1e-4
@@ -55,11 +55,7 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
     -------
     SolverResult
     """
-    if objective.has_prox:
-        raise ValueError(
-            "solver='newton' handles the L2 penalty only; for L1, elastic-net or "
-            "coefficient bounds choose solver='lbfgs' or 'nesterov'."
-        )
+    require_smooth(objective, "newton")
     with quiet_blas(objective, iterations_use_blas=True):
         return _iterate(objective, theta0, max_iter, tol, callback)
 

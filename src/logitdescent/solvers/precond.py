@@ -44,7 +44,7 @@ import scipy.linalg
 from scipy.optimize import minimize
 
 from . import newton
-from ._common import CostHistory, finish, gradient_converged, quiet_blas
+from ._common import CostHistory, finish, gradient_converged, quiet_blas, require_smooth
 
 #: Rows sampled per parameter for the preconditioner. 32 p rows give a
 #: relative Hessian error of ~0.4 for p ~ 100 (L-BFGS absorbs that in a few
@@ -124,11 +124,7 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
     -------
     SolverResult
     """
-    if objective.has_prox:
-        raise ValueError(
-            "solver='precond-lbfgs' handles the L2 penalty only; for L1, elastic-net or "
-            "coefficient bounds choose solver='lbfgs' or 'nesterov'."
-        )
+    require_smooth(objective, "precond-lbfgs")
     theta0 = np.array(theta0, dtype=np.float64)
     history = CostHistory(objective, callback)
     J, grad = objective.loss_grad(theta0)
