@@ -24,7 +24,7 @@ def both_kernels(w, b, X, y, s, l2):
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("l2", [0.0, 0.01])
-@pytest.mark.parametrize("shape", [(7, 3), (1000, 13), (5000, 130)])
+@pytest.mark.parametrize("shape", [(7, 3), (1000, 13), (5000, 130), (603, 300)])
 def test_fused_equals_numpy_float64(rng, order, weighted, l2, shape):
     X, y, w, b, s = random_problem(rng, m=shape[0], n=shape[1], scale=0.3)
     X = np.asarray(X, order=order)
@@ -37,8 +37,9 @@ def test_fused_equals_numpy_float64(rng, order, weighted, l2, shape):
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
-def test_fused_float32_computes_in_float64(rng, order):
-    X, y, w, b, s = random_problem(rng, m=3000, n=17, dtype=np.float32)
+@pytest.mark.parametrize("shape", [(3000, 17), (1003, 600)], ids=["short-rows", "long-rows-pipelined"])
+def test_fused_float32_computes_in_float64(rng, order, shape):
+    X, y, w, b, s = random_problem(rng, m=shape[0], n=shape[1], dtype=np.float32, scale=0.1)
     X = np.asarray(X, order=order)
     (J, dw, db), (J_np, dw_np, db_np) = both_kernels(w.astype(np.float64), b, X, y, s, 0.0)
     assert dw.dtype == np.float32
@@ -68,8 +69,11 @@ def test_fused_extreme_scores(z):
     assert db == (0.5 if z > 0 else -0.5)
 
 
-def test_fused_is_deterministic_across_thread_counts(rng):
-    X, y, w, b, s = random_problem(rng, m=200_000, n=20)
+@pytest.mark.parametrize("shape, dtype", [((220_000, 20), np.float64), ((20_000, 600), np.float32)],
+                         ids=["short-rows", "long-float32-rows-pipelined"])
+def test_fused_is_deterministic_across_thread_counts(rng, shape, dtype):
+    X, y, w, b, s = random_problem(rng, m=shape[0], n=shape[1], dtype=dtype, scale=0.1)
+    assert X.nbytes > _fused._MIN_PARALLEL_BYTES  # large enough for the threads to take part
     results = [_fused.fused_loss_and_grad(w, b, X, y, s, 0.0, n_threads=t) for t in (1, 2, 3)]
     for J, dw, db in results[1:]:
         assert J == results[0][0] and db == results[0][2]

@@ -31,8 +31,12 @@ C-contiguous ``X`` (row-major, NumPy's default): the fast path
     per pass over ``acc``, the rows re-read from cache. Rows of 2 KiB or more
     are scored four at a time (``w`` loaded once for four rows: more memory
     streams); shorter rows one at a time (one linear stream, which the
-    hardware prefetcher follows best). Short rows and long float32 rows also
-    get a software prefetch 256 KiB ahead, spread over the block's work.
+    hardware prefetcher follows best). Short rows also get a software
+    prefetch 256 KiB ahead, spread over the block's work. Long float32 rows
+    are pipelined instead: each step scores four rows of a block while it
+    adds four rows of the previous block to ``acc``, so that the memory
+    stream does not wait for the accumulation (the same operations in the
+    same order: the same result, bit for bit).
 F-contiguous ``X`` (column-major: pandas, transposes)
     The same over blocks of rows of up to 8 MiB (L3 cache), column-oriented:
     per block ``z_blk = b + sum_j w_j X[blk, j]`` (contiguous column segments,
@@ -140,13 +144,16 @@ _F_BLOCK_BYTES = 8 * 1024 * 1024  # measured: 256 KiB blocks (L2) were 1.3-1.6x 
 # Rows at least this long are scored four at a time (see _chunk_c).
 _ROWS4_MIN_BYTES = 2048
 # Software prefetch distance in bytes of X ahead, for short rows (scored one at
-# a time), long float32 rows and long float64 rows (scored four at a time);
-# none when X is at most _PREFETCH_MIN_BYTES (likely in cache already).
-# Measured on the project's 2-core machine (noisy: each choice held in 3 of 4
-# runs): 256 KiB ahead gains 10-40% for short rows and 10-25% for long float32
-# rows, but costs long float64 rows 5-15% on two threads, so it is off there.
+# a time) and long float64 rows (scored four at a time); none when X is at
+# most _PREFETCH_MIN_BYTES (likely in cache already). Measured on a 2-core AMD
+# EPYC (noisy: each choice held in 3 of 4 runs): 256 KiB ahead gains 10-40%
+# for short rows, but costs long float64 rows 5-15% on two threads, so it is
+# off there. Long float32 rows, whose conversion to float64 makes the
+# accumulation the slower half, take the pipelined schedule instead
+# (_chunk_c_pipelined, no prefetch): on a 2-core Intel Xeon 14% faster than
+# _chunk_c with 256 KiB prefetch (1e5 x 1000: 22.9 ms against 26.7 ms), while
+# for float64 rows it was no faster (36.1 against 35.3 ms).
 _PREFETCH_BYTES_SHORT = 256 * 1024
-_PREFETCH_BYTES_LONG32 = 256 * 1024
 _PREFETCH_BYTES_LONG64 = 0
 _PREFETCH_MIN_BYTES = 16 * 1024 * 1024
 
@@ -455,6 +462,81 @@ if numba is not None:
         out[k, 1] = gs
 
     @njit(fastmath=_FMA, **_OPTS)
+    def _accumulate_rows(a, X, i, g0, g1, g2, g3, n):
+        """``a += g0 x_i + g1 x_(i+1) + g2 x_(i+2) + g3 x_(i+3)``."""
+        for j in range(n):
+            a[j] += (g0 * np.float64(X[i, j]) + g1 * np.float64(X[i + 1, j])) + (
+                g2 * np.float64(X[i + 2, j]) + g3 * np.float64(X[i + 3, j])
+            )
+
+    @njit(fastmath=_FMA, **_OPTS)
+    def _accumulate_row(a, X, i, g0, n):
+        for j in range(n):
+            a[j] += g0 * np.float64(X[i, j])
+
+    @njit(fastmath=_FMA, **_OPTS)
+    def _chunk_c_pipelined(w, b, X, y, sw, has_sw, r0, r1, acc, out, k, block, rows4, ahead):
+        """As :func:`_chunk_c` (long rows), with block ``t + 1`` scored while block ``t`` is accumulated.
+
+        Each step scores four rows of the current block (read from memory)
+        and adds four rows of the previous block, whose residuals are ready,
+        to ``acc`` (re-read from cache), so the memory stream never waits for
+        a block's accumulation. The same operations in the same order as
+        :func:`_chunk_c`: bitwise the same result. ``ahead`` is unused (no
+        software prefetch).
+        """
+        n = X.shape[1]
+        a = acc[k]
+        for j in range(n):
+            a[j] = 0.0
+        z_now = np.empty(block, dtype=np.float64)
+        z_prev = np.empty(block, dtype=np.float64)
+        lb = np.empty(block, dtype=np.float64)
+        c = 0.0
+        gs = 0.0
+        q_prev = 0
+        n_prev = 0  # the previous block: first row, rows (its residuals in z_prev)
+        q = r0
+        while q < r1 or n_prev > 0:
+            nr = min(block, r1 - q) if q < r1 else 0
+            r = 0
+            s = 0
+            while r + 4 <= nr or s + 4 <= n_prev:
+                if r + 4 <= nr:
+                    if rows4:
+                        z0, z1, z2, z3 = _dot_4rows(X, q + r, w, n)
+                    else:
+                        z0 = _dot_row(X, q + r, w, n)
+                        z1 = _dot_row(X, q + r + 1, w, n)
+                        z2 = _dot_row(X, q + r + 2, w, n)
+                        z3 = _dot_row(X, q + r + 3, w, n)
+                    z_now[r] = z0 + b
+                    z_now[r + 1] = z1 + b
+                    z_now[r + 2] = z2 + b
+                    z_now[r + 3] = z3 + b
+                    r += 4
+                if s + 4 <= n_prev:
+                    _accumulate_rows(a, X, q_prev + s, z_prev[s], z_prev[s + 1], z_prev[s + 2], z_prev[s + 3], n)
+                    s += 4
+            while r < nr:
+                z_now[r] = _dot_row(X, q + r, w, n) + b
+                r += 1
+            while s < n_prev:
+                _accumulate_row(a, X, q_prev + s, z_prev[s], n)
+                s += 1
+            if nr > 0:
+                _loss_block(z_now, y, sw, has_sw, q, nr, lb)
+                for r in range(nr):  # in order: deterministic
+                    c += lb[r]
+                    gs += z_now[r]
+            z_now, z_prev = z_prev, z_now
+            q_prev = q
+            n_prev = nr
+            q += nr
+        out[k, 0] = c
+        out[k, 1] = gs
+
+    @njit(fastmath=_FMA, **_OPTS)
     def _chunk_f(w, b, X, y, sw, has_sw, r0, r1, acc, out, k, block, rows4, ahead):
         """Rows [r0, r1) of an F-contiguous X, in L2-sized row blocks."""
         n = X.shape[1]
@@ -511,6 +593,16 @@ if numba is not None:
                 return
             _chunk_c(w, b, X, y, sw, has_sw, (m * k) // nchunks, (m * (k + 1)) // nchunks,
                      acc, out, k, block, rows4, ahead)
+
+    @njit(**_OPTS)
+    def _work_c_pipelined(w, b, X, y, sw, has_sw, nchunks, counter, acc, out, block, rows4, ahead):
+        m = X.shape[0]
+        while True:
+            k = _fetch_add(counter, 0, 1)
+            if k >= nchunks:
+                return
+            _chunk_c_pipelined(w, b, X, y, sw, has_sw, (m * k) // nchunks, (m * (k + 1)) // nchunks,
+                               acc, out, k, block, rows4, ahead)
 
     @njit(**_OPTS)
     def _work_f(w, b, X, y, sw, has_sw, nchunks, counter, acc, out, block, rows4, ahead):
@@ -824,14 +916,11 @@ def fused_loss_and_grad(w, b, X, y, sample_weight, l2, *, weight_sum=None, n_thr
     counter = np.zeros(1, dtype=np.int64)
     row_bytes = X.itemsize * n
     if X.flags.c_contiguous:
-        work = _work_c
         rows4 = row_bytes >= _ROWS4_MIN_BYTES
+        work = _work_c_pipelined if rows4 and X.itemsize == 4 else _work_c
         block_bytes = _C_BLOCK_BYTES_LONG if rows4 else _C_BLOCK_BYTES
         block = min(_C_BLOCK_MAX_ROWS, max(4, (block_bytes // row_bytes) // 4 * 4))
-        if not rows4:
-            ahead = _PREFETCH_BYTES_SHORT
-        else:
-            ahead = _PREFETCH_BYTES_LONG32 if X.itemsize == 4 else _PREFETCH_BYTES_LONG64
+        ahead = _PREFETCH_BYTES_LONG64 if rows4 else _PREFETCH_BYTES_SHORT
         if m * row_bytes <= _PREFETCH_MIN_BYTES:  # in cache: nothing to prefetch
             ahead = 0
     else:
