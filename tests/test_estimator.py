@@ -229,3 +229,26 @@ def test_nan_or_inf_in_X_is_a_clear_error_from_the_first_pass(solver, container,
         for labels in (y, np.arange(60) % 3):  # binary, multinomial
             with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
                 LogisticRegression(solver=solver, max_iter=5).fit(X, labels)
+
+
+def test_a_failed_fit_leaves_the_estimator_as_it_was():
+    from sklearn.exceptions import NotFittedError
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((90, 3))
+    y = np.array(["a", "b", "c"])[np.arange(90) % 3]
+    bad = X.copy()
+    bad[5, 1] = np.nan
+    fresh = LogisticRegression()
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        fresh.fit(bad, y)
+    with pytest.raises(NotFittedError):
+        fresh.predict(X)
+    fitted = LogisticRegression().fit(X, y)
+    before = {k: np.copy(v) if isinstance(v, np.ndarray) else v for k, v in vars(fitted).items()}
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        fitted.fit(bad, y[:90] != "c")  # two classes this time: nothing of it may stick
+    assert vars(fitted).keys() == before.keys()
+    for key, value in before.items():
+        np.testing.assert_array_equal(getattr(fitted, key), value)
+    np.testing.assert_array_equal(fitted.predict(X), LogisticRegression().fit(X, y).predict(X))

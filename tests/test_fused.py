@@ -104,3 +104,9 @@ def test_objective_picks_the_fused_kernel_where_it_applies(rng):
     assert not LogisticObjective(X, y, kernel="numpy")._use_fused
     with pytest.raises(ValueError, match="kernel='fused' needs"):
         LogisticObjective(sp.csr_matrix(X), y, kernel="fused")
+
+
+def test_warm_up_compiles_every_kernel():
+    times = _fused.warm_up()
+    assert {"float64/C", "float64/F", "float32/C", "float32/F", "float32/C long rows"} <= times.keys()
+    assert _fused._work_c_pipelined.signatures and _fused._work_c.signatures and _fused._work_f.signatures

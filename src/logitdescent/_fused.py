@@ -89,10 +89,11 @@ Compilation
 -----------
 Compiled lazily on the first call with a new signature, with ``cache=True``:
 later processes load the machine code from ``__pycache__`` (or
-``NUMBA_CACHE_DIR``). There are four signatures, {float32, float64} x {C, F}
-layout of ``X`` (``y`` and ``sample_weight`` are converted to ``X.dtype`` --
-free when they already are -- and a missing ``sample_weight`` is an empty
-array plus a flag). :func:`warm_up` compiles or loads them all and returns the
+``NUMBA_CACHE_DIR``). There are five kernels: {float32, float64} x {C, F}
+layout of ``X``, and the pipelined one for long float32 rows (``y`` and
+``sample_weight`` are converted to ``X.dtype`` -- free when they already
+are -- and a missing ``sample_weight`` is an empty array plus a flag).
+:func:`warm_up` compiles or loads them all and returns the
 seconds each took: about 2-5 s each to compile (the first also compiles the
 shared helpers), 0.01-0.5 s to load from the cache.
 """
@@ -943,26 +944,30 @@ def fused_loss_and_grad(w, b, X, y, sample_weight, l2, *, weight_sum=None, n_thr
 
 
 def warm_up(verbose=False):
-    """Compile, or load from the on-disk cache, all four signatures.
+    """Compile, or load from the on-disk cache, all five kernels.
 
     Returns ``{"float64/C": seconds, "float64/F": ..., "float32/C": ...,
-    "float32/F": ..., "threads": ...}`` (the last: the thread-team helper) and
-    records it in :data:`compile_times`. A compile
+    "float32/F": ..., "float32/C long rows": ..., "threads": ...}`` (the
+    last two: the pipelined kernel for rows of 2 KiB or more, and the
+    thread-team helper) and records it in :data:`compile_times`. A compile
     happens once per machine and numba version; later processes only load.
     """
     if numba is None:
         return {}
     times = {}
-    for dtype in (np.float64, np.float32):
-        for order in ("C", "F"):
-            X = np.ones((5, 3), dtype=dtype, order=order)
-            y = np.array([0, 1, 0, 1, 1], dtype=dtype)
-            sig = f"{np.dtype(dtype).name}/{order}"
-            t0 = time.perf_counter()
-            fused_loss_and_grad(np.zeros(3), 0.0, X, y, None, 0.0, n_threads=1)
-            times[sig] = time.perf_counter() - t0
-            if verbose:
-                print(f"logitdescent fused kernel {sig}: {times[sig]:.2f} s")
+    long_row = _ROWS4_MIN_BYTES // 4
+    for dtype, order, n, sig in [
+        (np.float64, "C", 3, "float64/C"), (np.float64, "F", 3, "float64/F"),
+        (np.float32, "C", 3, "float32/C"), (np.float32, "F", 3, "float32/F"),
+        (np.float32, "C", long_row, "float32/C long rows"),
+    ]:
+        X = np.ones((5, n), dtype=dtype, order=order)
+        y = np.array([0, 1, 0, 1, 1], dtype=dtype)
+        t0 = time.perf_counter()
+        fused_loss_and_grad(np.zeros(n), 0.0, X, y, None, 0.0, n_threads=1)
+        times[sig] = time.perf_counter() - t0
+        if verbose:
+            print(f"logitdescent fused kernel {sig}: {times[sig]:.2f} s")
     t0 = time.perf_counter()
     _spin_while_eq(np.zeros(1, dtype=np.int64), 0, 0, 1)  # used by the worker threads
     times["threads"] = time.perf_counter() - t0

@@ -338,7 +338,21 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Returns
         -------
         self : LogisticRegression
+
+        Notes
+        -----
+        A fit that fails (bad input, an exception from ``callback``, an
+        interrupt) leaves the estimator as it was before the call.
         """
+        before = dict(self.__dict__)
+        try:
+            return self._fit(X, y, sample_weight, coef_init, intercept_init, callback)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _fit(self, X, y, sample_weight, coef_init, intercept_init, callback):
         self._check_params()
         # NaN and infinity in X: checked by the solver's first pass over X
         # (LinearObjective's check_finite), not by a pass of its own.
@@ -349,7 +363,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         for attribute in ("_partial_fit_calls", "_partial_fit_rng", "_partial_fit_alpha0"):
             self.__dict__.pop(attribute, None)  # a new fit restarts partial_fit's schedule
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        objectives = self._objectives(X, codes, sample_weight, check_finite=True)
+        objectives = self._objectives(X, codes, sample_weight, check_finite=type(self).__name__)
         W0, b0 = self._starting_coefs(coef_init, intercept_init)
         if len(objectives) == 1:
             starts = [objectives[0].join(W0, b0)]
@@ -365,7 +379,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 callback=self._make_callback(callback), **options,
             )
             if not result.converged and self.tol > 0:
-                warn_not_converged(result, self.solver_)
+                warn_not_converged(result, self.solver_, stacklevel=4)  # the user's call of fit
             results.append(result)
 
         parts = [obj.split(res.x) for obj, res in zip(objectives, results)]

@@ -45,3 +45,17 @@ def test_blas_kernel_on_large_data_keeps_its_threads(large_problem):
     assert objective.kernel_uses_blas
     with quiet_blas(objective):
         assert blas_threads() == before
+
+
+def test_overlapping_fits_restore_blas_threads_whatever_order_they_end_in():
+    # Two fits in two threads: the first to start ends first. The limit is
+    # process-wide, so it must hold until the last one ends, then go.
+    before = blas_threads()
+    objective = LogisticObjective(np.ones((50, 3)), np.arange(50) % 2.0, kernel="numpy")  # small: limited
+    first, second = quiet_blas(objective), quiet_blas(objective)
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert set(blas_threads()) <= {1}
+    second.__exit__(None, None, None)
+    assert blas_threads() == before

@@ -104,3 +104,59 @@ def test_auto_picks_it_between_newton_and_lbfgs():
                         (512, "lbfgs")]:
         objective = LogisticObjective(rng.standard_normal((20, n)), np.arange(20) % 2.0, C=1.0)
         assert choose_solver(objective) == expected, n
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weights", ["none", "positive", "with-zeros"])
+def test_the_preconditioned_branch_reaches_scikit_learn_optimum(sparse, dtype, weights):
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+
+    X, y = correlated_problem(m=4000, n=80, cond=1e4, seed=2)
+    rng = np.random.default_rng(3)
+    s = {"none": None, "positive": rng.uniform(0.5, 2.0, 4000),
+         "with-zeros": np.where(rng.random(4000) < 0.7, 0.0, rng.uniform(0.5, 2.0, 4000))}[weights]
+    Xd = X.astype(dtype)
+    ref = SkLogisticRegression(C=10.0, solver="newton-cholesky", tol=1e-12, max_iter=100)
+    ref.fit(Xd.astype(np.float64), y, sample_weight=s)
+    objective = LogisticObjective(sp.csr_matrix(Xd) if sparse else Xd, y.astype(dtype), s, C=10.0)
+    L, condition = precond.preconditioner(objective, np.zeros(81))
+    assert L is not None and condition > 100  # the branch under test
+    tol, rtol = (1e-9, 1e-6) if dtype == np.float64 else (1e-6, 1e-3)
+    result = SOLVERS["precond-lbfgs"](objective, np.zeros(81), max_iter=500, tol=tol)
+    assert result.converged, result.message
+    theta_ref = np.append(ref.coef_, ref.intercept_)
+    assert np.linalg.norm(result.x - theta_ref) / np.linalg.norm(theta_ref) < rtol
+
+
+def test_weightless_rows_are_never_sampled_and_bad_weights_fall_back():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((20_000, 100))
+    y = (rng.random(20_000) < 0.5).astype(float)
+    s = np.zeros(20_000)
+    s[rng.choice(20_000, 500, replace=False)] = 1.0  # 500 weighted rows, fewer than 32 p
+    rows = precond.sketch_rows(20_000, 101, sample_weight=s)
+    np.testing.assert_array_equal(rows, np.flatnonzero(s))
+    assert np.all(s[precond.sketch_rows(20_000, 10, sample_weight=s)] > 0)
+    clf = LogisticRegression(tol=1e-8).fit(X, y, sample_weight=s)  # auto: precond-lbfgs
+    assert clf.solver_ == "precond-lbfgs" and clf.converged_
+    # A negative weight (scikit-learn accepts them) never enters the sample,
+    # whose Hessian would otherwise take the square root of a negative number.
+    s_negative = np.ones(20_000)
+    s_negative[7] = -1.0
+    assert 7 not in precond.sketch_rows(20_000, 700, sample_weight=s_negative)
+    L, condition = precond.preconditioner(LogisticObjective(X, y, s_negative, C=1.0), np.zeros(101))
+    assert np.isfinite(condition)
+
+
+def test_a_poor_preconditioner_hands_over_to_newton(monkeypatch):
+    calls = []
+    newton_solve = precond.newton.solve
+    monkeypatch.setattr(precond.newton, "solve", lambda *a, **k: calls.append(1) or newton_solve(*a, **k))
+    monkeypatch.setattr(precond, "HANDOVER_ITER", 3)
+    X, y = correlated_problem(m=3000, n=70, cond=1e3)
+    objective = LogisticObjective(X, y, C=1.0)
+    result = SOLVERS["precond-lbfgs"](objective, np.zeros(objective.n_params), max_iter=500, tol=1e-8)
+    assert calls == [1] and result.converged
+    assert result.n_iter > 3  # three L-BFGS iterations, then Newton's

@@ -4,6 +4,7 @@ the sufficient-decrease test and the convergence warning."""
 from __future__ import annotations
 
 import contextlib
+import threading
 import warnings
 from dataclasses import dataclass, field
 
@@ -117,14 +118,17 @@ def finish(objective, theta, smooth_cost, grad, n_iter, history, tol, message):
     )
 
 
-def warn_not_converged(result, solver_name):
-    """scikit-learn's ConvergenceWarning, with the numbers needed to act on it."""
+def warn_not_converged(result, solver_name, stacklevel=3):
+    """scikit-learn's ConvergenceWarning, with the numbers needed to act on it.
+
+    ``stacklevel`` 3 points at the caller of the function that calls this one.
+    """
     warnings.warn(
         f"Solver {solver_name!r} stopped before convergence after {result.n_iter} "
         f"iterations: max |gradient| = {result.grad_max:.3g} > tol ({result.message}). "
         "Increase max_iter, scale the features, or choose solver='auto'.",
         ConvergenceWarning,
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
 
 
@@ -134,7 +138,35 @@ def warn_not_converged(result, solver_name):
 #: on a 2-core Xeon; benchmarks/RESULTS.md, section 5).
 SMALL_X_BYTES = 4 * 2**20
 
-_blas_controller = None
+_blas_lock = threading.Lock()
+_blas_state = {"controller": None, "limiter": None, "depth": 0}
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """BLAS on one thread, shared by every fit running at the same time.
+
+    threadpoolctl's limit is process-wide: the first fit to enter sets it,
+    the last to leave restores the original (a plain nested ``limit`` would
+    let a fit that ends first restore the limit of one that started later,
+    leaving BLAS on one thread for good).
+    """
+    with _blas_lock:
+        if _blas_state["depth"] == 0:
+            if _blas_state["controller"] is None:
+                from threadpoolctl import ThreadpoolController
+
+                _blas_state["controller"] = ThreadpoolController()  # inspects the loaded libraries once
+            _blas_state["limiter"] = _blas_state["controller"].limit(limits=1, user_api="blas")
+        _blas_state["depth"] += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_state["depth"] -= 1
+            if _blas_state["depth"] == 0:
+                _blas_state["limiter"].restore_original_limits()
+                _blas_state["limiter"] = None
 
 
 def quiet_blas(objective, *, iterations_use_blas=False):
@@ -152,14 +184,11 @@ def quiet_blas(objective, *, iterations_use_blas=False):
       BLAS call costs more than the call.
 
     ``iterations_use_blas``: the iterations themselves run big BLAS-3 work
-    (Newton's Hessian), so only the small-X rule applies.
+    (Newton's Hessian), so only the small-X rule applies. The limit is
+    process-wide (BLAS has one thread pool): BLAS calls of other threads run
+    on one thread too while a fit is inside this context.
     """
     small = objective.data_nbytes <= SMALL_X_BYTES
     if not (small or (not iterations_use_blas and not objective.kernel_uses_blas)):
         return contextlib.nullcontext()
-    global _blas_controller
-    if _blas_controller is None:
-        from threadpoolctl import ThreadpoolController
-
-        _blas_controller = ThreadpoolController()  # inspects the loaded libraries once
-    return _blas_controller.limit(limits=1, user_api="blas")
+    return _one_blas_thread()

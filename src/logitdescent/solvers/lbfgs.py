@@ -65,7 +65,8 @@ class _FloorWatch:
 
     def fun(self, u):
         J, grad = self._fun(u)
-        if self.rtol and abs(J - self.J) <= self.rtol * abs(self.J):
+        # (SciPy's first call is at the start point itself: not a trial.)
+        if self.rtol and abs(J - self.J) <= self.rtol * abs(self.J) and not np.array_equal(u, self.u):
             self.flat_trials += 1
             if self.flat_trials >= FLOOR_TRIALS:
                 raise _FloorReached
