@@ -1,8 +1,9 @@
 """The preconditioned L-BFGS solver: what preconditioning buys, and its edge cases.
 
-That it reaches scikit-learn's optimum (dense, CSR, float32, weights,
-multinomial) is in the shared solver tables (test_solvers.py,
-test_multiclass_penalties.py).
+The shared solver tables (test_solvers.py, test_multiclass_penalties.py) run
+it on well-conditioned problems, where it is plain L-BFGS; the preconditioned
+branch is tested here, dense and CSR, float64 and float32, with and without
+(zero) weights.
 """
 
 import numpy as np
