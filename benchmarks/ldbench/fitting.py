@@ -207,6 +207,25 @@ def ld_estimator(problem, solver, tol, max_iter):
     )
 
 
+def solver_run(problem, solver, est):
+    """The solver a logitdescent fit ran ("auto" resolved).
+
+    A fit stopped from its callback (cap, target) is rolled back by
+    ``fit``, ``solver_`` included; then a ``max_iter=0`` fit (one pass, not
+    timed) tells what "auto" picks for this problem.
+    """
+    if hasattr(est, "solver_"):
+        return est.solver_
+    if solver != "auto":
+        return solver
+    cache = problem.__dict__.setdefault("_auto_choice", {})
+    if "auto" not in cache:
+        probe = ld_estimator(problem, "auto", 0.0, 0)
+        probe.fit(problem.X, problem.y)
+        cache["auto"] = probe.solver_
+    return cache["auto"]
+
+
 class TargetReached(Exception):
     """Raised from a fit callback once the cost is within target (re-timing runs need no more)."""
 
@@ -348,7 +367,7 @@ class Session:
                     break
             self.ld_runs[solver] = reps
             est, times, costs, total, capped = reps[-1]
-            log(f"{p.name}: logitdescent {solver} ({est.solver_}): {total:.2f} s, "
+            log(f"{p.name}: logitdescent {solver} ({solver_run(p, solver, est)}): {total:.2f} s, "
                 f"{len(costs) - 1} iterations{' (capped)' if capped else ''}")
 
     def run_sk_refs(self):
@@ -410,8 +429,8 @@ class Session:
         est, times, costs, total, capped = reps[-1]
         reached = all(t is not None for t in ttt)
         note = []
-        if est.solver_ != solver:
-            note.append(f"auto chose {est.solver_}")
+        if solver_run(self.p, solver, est) != solver:
+            note.append(f"auto chose {solver_run(self.p, solver, est)}")
         if capped:
             note.append(f"stopped at cap {self.p.cap:g} s")
         elif solver == "sgd":
