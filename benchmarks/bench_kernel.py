@@ -97,14 +97,18 @@ def build_methods(X, y, w, b, C, n_threads):
     return methods
 
 
-def bench_one(methods, repeats, warm=1, min_sample_s=0.02, settle_s=0.0):
+def bench_one(methods, repeats, warm=1, min_sample_s=0.02, settle_s=0.0, warm_s=0.0):
     """Median seconds per call of each method, in interleaved rounds.
 
     Each round runs every method once (the order rotates from round to
-    round); a method's sample is ``warm`` untimed calls, then a timed batch of
-    calls lasting at least ``min_sample_s``. The untimed calls let a method
-    reach its steady state (its threads awake, its caches warm) after the
-    other methods ran, as it is inside a solver's loop. ``settle_s``: pause
+    round); a method's sample is ``warm`` untimed calls (or as many as last
+    ``warm_s``, if that is more), then a timed batch of calls lasting at least
+    ``min_sample_s``. The untimed calls let a method reach its steady state
+    (its threads awake, its caches warm) after the other methods ran, as it
+    is inside a solver's loop: after a pause, the first calls of every method
+    run slower on the project's virtual machines (measured at 1e4 x 100: the
+    first 5 calls of the fused kernel took 480, 150, 80, 66 and 63 us, the
+    following ones 55-60 us, on one thread as on two). ``settle_s``: pause
     before each sample, so that the previous method's threads have gone to
     sleep. OpenBLAS's busy-wait ~0.1 s after a call and slow down any other
     runtime's threads meanwhile (the fused kernel took 57 ms right after an
@@ -114,12 +118,14 @@ def bench_one(methods, repeats, warm=1, min_sample_s=0.02, settle_s=0.0):
     the one a fit sees.
     """
     batch = {}
+    n_warm = {}
     for name, f in methods.items():
         f()
         t0 = time.perf_counter()
         f()
-        dt = time.perf_counter() - t0
-        batch[name] = max(1, int(np.ceil(min_sample_s / max(dt, 1e-7))))
+        dt = max(time.perf_counter() - t0, 1e-7)
+        batch[name] = max(1, int(np.ceil(min_sample_s / dt)))
+        n_warm[name] = max(warm, int(np.ceil(warm_s / dt)))
     samples = {name: [] for name in methods}
     names = list(methods)
     for r in range(repeats):
@@ -128,7 +134,7 @@ def bench_one(methods, repeats, warm=1, min_sample_s=0.02, settle_s=0.0):
             f, k = methods[name], batch[name]
             if settle_s:
                 time.sleep(settle_s)
-            for _ in range(warm):
+            for _ in range(n_warm[name]):
                 f()
             t0 = time.perf_counter()
             for _ in range(k):
@@ -165,6 +171,8 @@ def main(argv=None):
     p.add_argument("--methods", default="gemv,naive,numpy,fused,sklearn",
                    help="any of gemv,naive,numpy,fused,fused_1t,sklearn (gemv is always run)")
     p.add_argument("--warm", type=int, default=1, help="untimed calls before each timed sample")
+    p.add_argument("--warm-seconds", type=float, default=0.02,
+                   help="untimed calls lasting at least this long before each timed sample")
     p.add_argument("--settle", type=float, default=0.2, help="seconds of pause before each sample")
     args = p.parse_args(argv)
 
@@ -199,7 +207,8 @@ def main(argv=None):
             err = check_accuracy(X, y, w, b, args.C)
             methods = build_methods(X, y, w, b, args.C, n_threads)
             methods = {k: v for k, v in methods.items() if k in wanted}
-            med, _ = bench_one(methods, args.repeats, warm=args.warm, settle_s=args.settle)
+            med, _ = bench_one(methods, args.repeats, warm=args.warm, settle_s=args.settle,
+                               warm_s=args.warm_seconds)
             g = med["gemv"]
             for name, t in med.items():
                 rows.append((f"{m:.0e}x{n}", dtname, name, t * 1e3, t / g))
@@ -209,7 +218,8 @@ def main(argv=None):
             del X, methods
         del X64
 
-    print(f"\n(interleaved rounds: {args.repeats}, untimed warm-up calls per sample: {args.warm})")
+    print(f"\n(interleaved rounds: {args.repeats}, untimed warm-up per sample: >= {args.warm} calls and "
+          f">= {args.warm_seconds:g} s)")
     print("\n| shape | dtype | method | median ms | ratio to gemv |")
     print("|---|---|---|---:|---:|")
     for shape, dt, name, ms, ratio in rows:

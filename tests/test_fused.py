@@ -110,5 +110,77 @@ def test_objective_picks_the_fused_kernel_where_it_applies(rng):
 
 def test_warm_up_compiles_every_kernel():
     times = _fused.warm_up()
-    assert {"float64/C", "float64/F", "float32/C", "float32/F", "float32/C long rows"} <= times.keys()
-    assert _fused._work_c_pipelined.signatures and _fused._work_c.signatures and _fused._work_f.signatures
+    assert times.keys() == {"kernels", "threads"}
+    # _run_job (the caller's part) holds the one function that runs a chunk of any job
+    assert _fused._run_job.signatures and _fused._serve.signatures
+
+
+# ------------------------------------------------------------------ the thread team
+
+
+def _job(rng, m=3000, n=40, dtype=np.float64):
+    X, y, w, b, s = random_problem(rng, m=m, n=n, dtype=dtype, scale=0.3)
+    arrays = (np.ascontiguousarray(w, dtype=np.float64), float(b), X, y, s.astype(dtype), True)
+    fields, acc, out = _fused._make_job(*arrays)
+    return fields, acc, out, arrays
+
+
+def test_a_worker_runs_a_whole_job_by_itself(rng):
+    fields, acc, out, arrays = _job(rng)
+    nchunks = (int(fields[_fused._J_WORD]) >> 16) & 0xFFFF
+    assert nchunks > 1
+    _fused._publish(fields, int(fields[_fused._J_WORD]))
+    _fused._serve(fields, 100, 0, 0)  # takes every chunk, then idles 100 rounds and returns
+    assert fields[_fused._J_DONE] == nchunks
+    assert _fused._run_job(fields, 0)  # the caller finds nothing left and everything done
+    c, dw, gs = _fused._reduce(acc, out)
+    w64, b, X, y, s, _ = arrays
+    J, dw_ref, db = _fused.fused_loss_and_grad(w64, b, X, y, s, 0.0, weight_sum=1.0, n_threads=1)
+    assert c == J and gs == db
+    np.testing.assert_array_equal(dw, dw_ref)
+
+
+def test_a_finished_job_takes_no_more_work(rng):
+    fields, acc, out, arrays = _job(rng)
+    _fused._run_alone(fields)
+    before = fields.copy(), acc.copy(), out.copy()
+    _fused._serve(fields, 10, 0, 0)  # a late worker
+    assert _fused._run_job(fields, 0)
+    for now, then in zip((fields, acc, out), before):
+        np.testing.assert_array_equal(now, then)
+
+
+def test_concurrent_callers_get_their_own_results(rng):
+    """Several Python threads evaluating at once: one uses the team, the others run alone."""
+    import threading
+
+    problems = [random_problem(rng, m=8000, n=30, scale=0.3) for _ in range(4)]
+    expected = [_fused.fused_loss_and_grad(w, b, X, y, s, 0.1, n_threads=1) for X, y, w, b, s in problems]
+    failures = []
+
+    def evaluate(k):
+        X, y, w, b, s = problems[k]
+        for _ in range(30):
+            J, dw, db = _fused.fused_loss_and_grad(w, b, X, y, s, 0.1, n_threads=2)
+            if J != expected[k][0] or db != expected[k][2] or not np.array_equal(dw, expected[k][1]):
+                failures.append(k)
+
+    threads = [threading.Thread(target=evaluate, args=(k,)) for k in range(len(problems))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert problems[0][0].nbytes > _fused._MIN_PARALLEL_BYTES
+    assert not failures
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_a_team_of_its_own(rng):
+    import multiprocessing
+
+    X, y, w, b, s = random_problem(rng, m=20000, n=30, scale=0.3)
+    expected = _fused.fused_loss_and_grad(w, b, X, y, s, 0.0, n_threads=2)  # the parent's team exists
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        J, dw, db = pool.apply(_fused.fused_loss_and_grad, (w, b, X, y, s, 0.0), {"n_threads": 2})
+    assert J == expected[0] and db == expected[2]
+    np.testing.assert_array_equal(dw, expected[1])

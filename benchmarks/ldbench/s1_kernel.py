@@ -14,6 +14,8 @@ from .data import logistic_labels, normal_matrix
 METHODS = ("gemv", "fused", "numpy", "naive", "sklearn")
 #: Pause before each timed sample: OpenBLAS's threads busy-wait ~0.1 s after a call.
 SETTLE_S = 0.2
+#: Untimed calls before each timed sample, seconds: the first calls after a pause run slower.
+WARM_S = 0.02
 LABELS = {
     "gemv": "X @ v (one read)",
     "fused": "logitdescent fused",
@@ -31,7 +33,9 @@ def run(cfg):
         "Each method is timed in interleaved rounds (every method once per round, rotating order; "
         f"{cfg.kernel_repeats} rounds; small shapes batch calls so a sample lasts >= 20 ms; a "
         f"{SETTLE_S:g} s pause before each sample lets the previous method's threads go to sleep, "
-        "as the solvers keep BLAS's threads asleep while the fused kernel runs) and the "
+        "as the solvers keep BLAS's threads asleep while the fused kernel runs; then untimed calls "
+        f"for >= {WARM_S * 1e3:g} ms bring the method to its steady state, as in a solver's loop: "
+        "after a pause the first few calls of every method are slower on these machines) and the "
         "table gives the median time and its ratio to the median of `X @ v` (one BLAS gemv: one read "
         "of X, the memory-bandwidth floor). Methods: `fused` = `logitdescent._fused.fused_loss_and_grad` "
         "(Numba, one pass); `NumPy` = `logitdescent.kernel.loss_and_grad`; `naive` = the lecture's "
@@ -52,7 +56,7 @@ def run(cfg):
             X = X64 if dtype == np.float64 else X64.astype(dtype)
             y = y64.astype(dtype)
             methods = bench_kernel.build_methods(X, y, w, 0.1, 1.0, n_threads)
-            med, _ = bench_kernel.bench_one(methods, cfg.kernel_repeats, settle_s=SETTLE_S)
+            med, _ = bench_kernel.bench_one(methods, cfg.kernel_repeats, settle_s=SETTLE_S, warm_s=WARM_S)
             err = bench_kernel.check_accuracy(X, y, w, 0.1, 1.0) if dtype == np.float64 else None
             g = med["gemv"]
             limit = 2.0 if m <= 10_000 else 1.25

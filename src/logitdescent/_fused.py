@@ -70,37 +70,46 @@ Threads and determinism
 -----------------------
 Rows are cut into chunks whose boundaries depend only on ``(m, n)``, never on
 the thread count; each chunk has its own float64 accumulators for the cost,
-``db`` and ``dw``, summed in chunk order at the end. Threads take chunks from
-a shared atomic counter (a thread that starts late or whose core is taken
+``db`` and ``dw``, summed in chunk order at the end. Threads take chunks with
+an atomic compare-and-swap (a thread that starts late or whose core is taken
 takes fewer). So the result is bitwise identical for any number of threads and
 for repeated calls.
 
-The threads are this module's own daemon threads running compiled ``nogil``
-code, not Numba's ``parallel=True`` threading layer: on the project's 2-core
-virtual machines OpenMP's spin-waiting workers and OpenBLAS's fight over the
-cores whenever BLAS calls and kernel calls alternate (measured at m=1e4: an
-``X @ v`` took 27 ms instead of 1.8 ms after a ``prange`` kernel), and waking
-a sleeping thread costs 40-150 us (sometimes ms), so ``X`` under 32 MiB is
-processed by the calling thread alone (see _SPIN_SECONDS for the opt-in
-alternative). No TBB/OpenMP layer is needed. The thread count defaults to
-``numba.config.NUMBA_NUM_THREADS`` (``NUMBA_NUM_THREADS``, else the CPUs).
+The threads are this module's own daemon threads, not Numba's
+``parallel=True`` threading layer: on the project's 2-core virtual machines
+OpenMP's spin-waiting workers and OpenBLAS's fight over the cores whenever
+BLAS calls and kernel calls alternate (measured at m=1e4: an ``X @ v`` took
+27 ms instead of 1.8 ms after a ``prange`` kernel). A job (one evaluation) is
+an int64 array of its arrays' addresses and parameters; the workers wait for
+jobs, run their chunks and report them done in compiled code, without the
+GIL, so a job costs them no Python at all. Waking a sleeping thread costs
+40-150 us on these machines (and a Python-level wake-up, which must also pass
+the GIL around, cost whole fits 3-4 ms), so after a job a worker spins for
+0.5 ms, then naps in 50 us sleeps for 50 ms and in 1 ms sleeps for 2 s, and
+only then sleeps in Python. The caller never waits for a worker that has not
+started: it takes the chunks itself. ``X`` under 256 KiB is evaluated by the
+calling thread alone. No TBB/OpenMP layer is needed. The thread count
+defaults to ``numba.config.NUMBA_NUM_THREADS`` (``NUMBA_NUM_THREADS``, else
+the CPUs).
 
 Compilation
 -----------
-Compiled lazily on the first call with a new signature, with ``cache=True``:
-later processes load the machine code from ``__pycache__`` (or
-``NUMBA_CACHE_DIR``). There are five kernels: {float32, float64} x {C, F}
-layout of ``X``, and the pipelined one for long float32 rows (``y`` and
-``sample_weight`` are converted to ``X.dtype`` -- free when they already
-are -- and a missing ``sample_weight`` is an empty array plus a flag).
-:func:`warm_up` compiles or loads them all and returns the
-seconds each took: about 2-5 s each to compile (the first also compiles the
-shared helpers), 0.01-0.5 s to load from the cache.
+Compiled lazily on the first call, with ``cache=True``: later processes load
+the machine code from ``__pycache__`` (or ``NUMBA_CACHE_DIR``). There are
+five kernels, {float32, float64} x {C, F} layout of ``X`` and the pipelined
+one for long float32 rows, compiled together into the one function that runs
+a chunk of any job (``y`` and ``sample_weight`` are converted to ``X.dtype``
+-- free when they already are -- and a missing ``sample_weight`` is an empty
+array plus a flag). :func:`warm_up` compiles or loads them and the workers'
+loop and returns the seconds each took: about 12-17 s to compile, 0.3 s to
+load from the cache.
 """
 
 from __future__ import annotations
 
 import os
+import struct
+import sys
 import threading
 import time
 
@@ -157,6 +166,15 @@ _ROWS4_MIN_BYTES = 2048
 _PREFETCH_BYTES_SHORT = 256 * 1024
 _PREFETCH_BYTES_LONG64 = 0
 _PREFETCH_MIN_BYTES = 16 * 1024 * 1024
+
+# A job (one evaluation) as the int64 array the threads share: the first word
+# is tag << 32 | number of chunks << 16 | next chunk; then the count of chunks
+# done, the kernel (_KIND_*), the shape, the arrays' addresses, the intercept's
+# bits and the blocking parameters.
+(_J_WORD, _J_DONE, _J_KIND, _J_M, _J_N, _J_X, _J_Y, _J_SW, _J_HAS_SW, _J_W, _J_B, _J_ACC, _J_OUT,
+ _J_BLOCK, _J_ROWS4, _J_AHEAD) = range(16)
+_JOB_WORDS = 16
+_KIND_C64, _KIND_F64, _KIND_C32, _KIND_F32, _KIND_C32_PIPELINED = range(5)
 
 # Seconds to compile (or load from the cache) each signature, by warm_up().
 compile_times: dict[str, float] = {}
@@ -228,6 +246,34 @@ if numba is not None:
         return _types.void(_I64_ARRAY, _types.intp, _types.int64), codegen
 
     @_intrinsic
+    def _compare_exchange(typingctx, arr, idx, expected, new):
+        """Atomically: if ``arr[idx] == expected``, set it to ``new``; return whether it was."""
+
+        def codegen(context, builder, signature, args):
+            aryty = signature.args[0]
+            ary = context.make_array(aryty)(context, builder, args[0])
+            ptr = _cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]])
+            result = builder.cmpxchg(ptr, args[2], args[3], "acq_rel", "acquire")
+            return builder.extract_value(result, 1)
+
+        return _types.boolean(_I64_ARRAY, _types.intp, _types.int64, _types.int64), codegen
+
+    # The address of one of a job's arrays (an int64) as a typed pointer, for numba.carray.
+    @_intrinsic
+    def _f64_ptr(typingctx, address):
+        def codegen(context, builder, signature, args):
+            return builder.inttoptr(args[0], _ir.DoubleType().as_pointer())
+
+        return _types.CPointer(_types.float64)(_types.int64), codegen
+
+    @_intrinsic
+    def _f32_ptr(typingctx, address):
+        def codegen(context, builder, signature, args):
+            return builder.inttoptr(args[0], _ir.FloatType().as_pointer())
+
+        return _types.CPointer(_types.float32)(_types.int64), codegen
+
+    @_intrinsic
     def _cpu_relax(typingctx):
         """The x86 ``pause`` instruction (a no-op elsewhere): polite spinning."""
 
@@ -254,6 +300,17 @@ if numba is not None:
             return context.get_dummy_value()
 
         return _types.void(_types.intp), codegen
+
+    if sys.platform == "win32":  # no usleep: a worker that finds nothing to do just spins, then sleeps
+
+        @njit(**_OPTS)
+        def _nap(microseconds):
+            _cpu_relax()
+
+    else:
+        # usleep from the C library, called from compiled code without the GIL
+        # (the symbol is resolved when the code is loaded: cache-friendly).
+        _nap = _types.ExternalFunction("usleep", _types.int32(_types.uint32))
 
     # exp on (-inf, 0]: Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, and
     # the degree-13 Taylor polynomial of exp(r) (error < 4e-18); 2^k is built
@@ -585,49 +642,127 @@ if numba is not None:
         out[k, 0] = c
         out[k, 1] = gs
 
+    # ------------------------------------------------------------ jobs
+    # A job is one evaluation, described in an int64 array (see _J_* below)
+    # that the caller and the worker threads share. Its first word packs the
+    # job's tag, its number of chunks and the next chunk to take; a thread
+    # takes a chunk with one compare-and-swap on it, reads the job's arrays
+    # from their addresses only once it holds a chunk (the caller cannot
+    # finish the job while a chunk is out, so the arrays are alive), and
+    # counts the chunk in _J_DONE when it is done. So the workers run whole
+    # jobs in compiled code, without the GIL, and a worker that is late (or
+    # asleep) never holds the caller up: the caller takes the chunks itself.
+
     @njit(**_OPTS)
-    def _work_c(w, b, X, y, sw, has_sw, nchunks, counter, acc, out, block, rows4, ahead):
-        """One thread's share: take chunks from the shared counter until none are left."""
-        m = X.shape[0]
+    def _claim(job):
+        """Take the next chunk of the current job: its index, or -1 if none is left."""
         while True:
-            k = _fetch_add(counter, 0, 1)
-            if k >= nchunks:
-                return
-            _chunk_c(w, b, X, y, sw, has_sw, (m * k) // nchunks, (m * (k + 1)) // nchunks,
-                     acc, out, k, block, rows4, ahead)
+            word = _load_acquire(job, _J_WORD)
+            k = word & 0xFFFF
+            if k >= (word >> 16) & 0xFFFF:
+                return -1
+            if _compare_exchange(job, _J_WORD, word, word + 1):
+                return k
 
     @njit(**_OPTS)
-    def _work_c_pipelined(w, b, X, y, sw, has_sw, nchunks, counter, acc, out, block, rows4, ahead):
-        m = X.shape[0]
+    def _do_chunk(job, k):
+        """Chunk ``k`` of the job, with the kernel for its dtype and layout."""
+        kind = job[_J_KIND]
+        m = job[_J_M]
+        n = job[_J_N]
+        nchunks = (job[_J_WORD] >> 16) & 0xFFFF  # fixed while the job runs
+        n_sw = m if job[_J_HAS_SW] else 0
+        has_sw = job[_J_HAS_SW] != 0
+        w = numba.carray(_f64_ptr(job[_J_W]), (n,))
+        b = _bits_f64(job[_J_B])
+        acc = numba.carray(_f64_ptr(job[_J_ACC]), (nchunks, n))
+        out = numba.carray(_f64_ptr(job[_J_OUT]), (nchunks, 2))
+        block = job[_J_BLOCK]
+        rows4 = job[_J_ROWS4] != 0
+        ahead = job[_J_AHEAD]
+        r0 = (m * k) // nchunks
+        r1 = (m * (k + 1)) // nchunks
+        if kind == _KIND_C64:
+            X64 = numba.carray(_f64_ptr(job[_J_X]), (m, n))
+            y64 = numba.carray(_f64_ptr(job[_J_Y]), (m,))
+            sw64 = numba.carray(_f64_ptr(job[_J_SW]), (n_sw,))
+            _chunk_c(w, b, X64, y64, sw64, has_sw, r0, r1, acc, out, k, block, rows4, ahead)
+        elif kind == _KIND_F64:
+            X64f = numba.farray(_f64_ptr(job[_J_X]), (m, n))
+            y64 = numba.carray(_f64_ptr(job[_J_Y]), (m,))
+            sw64 = numba.carray(_f64_ptr(job[_J_SW]), (n_sw,))
+            _chunk_f(w, b, X64f, y64, sw64, has_sw, r0, r1, acc, out, k, block, rows4, ahead)
+        else:
+            y32 = numba.carray(_f32_ptr(job[_J_Y]), (m,))
+            sw32 = numba.carray(_f32_ptr(job[_J_SW]), (n_sw,))
+            if kind == _KIND_F32:
+                X32f = numba.farray(_f32_ptr(job[_J_X]), (m, n))
+                _chunk_f(w, b, X32f, y32, sw32, has_sw, r0, r1, acc, out, k, block, rows4, ahead)
+            else:
+                X32 = numba.carray(_f32_ptr(job[_J_X]), (m, n))
+                if kind == _KIND_C32_PIPELINED:
+                    _chunk_c_pipelined(w, b, X32, y32, sw32, has_sw, r0, r1, acc, out, k, block, rows4, ahead)
+                else:
+                    _chunk_c(w, b, X32, y32, sw32, has_sw, r0, r1, acc, out, k, block, rows4, ahead)
+
+    @njit(**_OPTS)
+    def _take_chunks(job):
+        """Run chunks of the current job until none is left."""
         while True:
-            k = _fetch_add(counter, 0, 1)
-            if k >= nchunks:
+            k = _claim(job)
+            if k < 0:
                 return
-            _chunk_c_pipelined(w, b, X, y, sw, has_sw, (m * k) // nchunks, (m * (k + 1)) // nchunks,
-                               acc, out, k, block, rows4, ahead)
+            _do_chunk(job, k)
+            _fetch_add(job, _J_DONE, 1)
 
     @njit(**_OPTS)
-    def _work_f(w, b, X, y, sw, has_sw, nchunks, counter, acc, out, block, rows4, ahead):
-        m = X.shape[0]
-        while True:
-            k = _fetch_add(counter, 0, 1)
-            if k >= nchunks:
-                return
-            _chunk_f(w, b, X, y, sw, has_sw, (m * k) // nchunks, (m * (k + 1)) // nchunks,
-                     acc, out, k, block, rows4, ahead)
+    def _claim_ready(job):
+        """Whether the current job has a chunk left (a plain read: cheap to spin on)."""
+        word = _load_acquire(job, _J_WORD)
+        return (word & 0xFFFF) < ((word >> 16) & 0xFFFF)
 
     @njit(**_OPTS)
-    def _spin_while_eq(ctl, idx, value, iters):
-        """Spin (without the GIL) while ``ctl[idx] == value``, at most ``iters`` rounds.
+    def _serve(job, spin_rounds, nap_rounds, long_nap_rounds):
+        """A worker thread: run every chunk it can take; return once idle for long.
 
-        Returns the last value read: ``value`` if it timed out.
+        Idle, it spins (``spin_rounds`` ``pause`` instructions), then naps
+        (``nap_rounds`` sleeps of _NAP_MICROSECONDS, then ``long_nap_rounds``
+        of _LONG_NAP_MICROSECONDS: the core is free for other threads),
+        looking for work between them; all of it without the GIL.
         """
-        for _ in range(iters):
-            v = _load_acquire(ctl, idx)
-            if v != value:
-                return v
+        idle = 0
+        while idle < spin_rounds + nap_rounds + long_nap_rounds:
+            if _claim_ready(job):
+                _take_chunks(job)
+                idle = 0
+            else:
+                if idle < spin_rounds:
+                    _cpu_relax()
+                elif idle < spin_rounds + nap_rounds:
+                    _nap(_NAP_MICROSECONDS)
+                else:
+                    _nap(_LONG_NAP_MICROSECONDS)
+                idle += 1
+
+    @njit(**_OPTS)
+    def _publish(job, word):
+        """Start a job whose arguments are in place: reset its count, then release its first word."""
+        job[_J_DONE] = 0
+        _store_release(job, _J_WORD, word)
+
+    @njit(**_OPTS)
+    def _run_job(job, wait_rounds):
+        """The caller's part: take chunks, then spin up to ``wait_rounds`` for the others' to finish.
+
+        Returns whether every chunk is done.
+        """
+        _take_chunks(job)
+        nchunks = (job[_J_WORD] >> 16) & 0xFFFF
+        for _ in range(wait_rounds):
+            if _load_acquire(job, _J_DONE) >= nchunks:
+                return True
             _cpu_relax()
-        return _load_acquire(ctl, idx)
+        return _load_acquire(job, _J_DONE) >= nchunks
 
     @njit(**_OPTS)
     def _reduce(acc, out):
@@ -646,115 +781,154 @@ if numba is not None:
 
 # ---------------------------------------------------------------- threading
 
-# Waking a sleeping thread takes 40-150 us on the project's virtual machines
-# (milliseconds now and then), a good part of a small problem's evaluation.
-# The workers can spin (in compiled code, without the GIL, with the ``pause``
-# instruction) for _SPIN_SECONDS after each job before they sleep, so that a
-# solver's next call finds them awake, as OpenBLAS and OpenMP do; but on two
-# cores spinning threads of different runtimes fight for the cores (observed,
-# on a machine that was also busy with other work: ``X @ v`` at m=1e4 took 8 ms
-# instead of 0.2 ms when interleaved with calls whose worker spun for 0.5 ms),
-# so it is off unless asked for with the LOGITDESCENT_SPIN_SECONDS
-# environment variable. Without it, problems with
-# less than _MIN_PARALLEL_BYTES of X run on the calling thread alone.
-_SPIN_SECONDS = float(os.environ.get("LOGITDESCENT_SPIN_SECONDS", 0.0))
-_MIN_PARALLEL_BYTES = 32 * 1024 * 1024 if _SPIN_SECONDS <= 0 else 256 * 1024
-_WAIT_SPIN_SECONDS = 0.002  # the caller's spin for the workers to finish
+# After a job a worker idles in three steps before it sleeps in Python, all
+# in compiled code without the GIL (see _serve): it spins (the ``pause``
+# instruction) for _SPIN_SECONDS, so that a solver's next call, typically tens
+# of microseconds later, finds it at work at once; then it naps, first in
+# _NAP_MICROSECONDS sleeps (80-140 us each, measured) until _NAP_SECONDS,
+# then in _LONG_NAP_MICROSECONDS sleeps until _LONG_NAP_SECONDS, looking for
+# work between naps. Measured on a 2-core AMD EPYC, whole fits of 2e4 x 100
+# (L-BFGS): 10-13 ms with the naps, 15 ms with only the 50 ms of short naps
+# (the next fit, 0.2 s later, woke the worker in Python, which also has to
+# pass the GIL around), 17-18 ms single-threaded. The spin is short because
+# on two cores a spinning thread slows whatever runs next on the other core
+# (OpenBLAS's own threads, typically: a Newton step's Hessian); napping
+# threads leave the core free. The solvers give BLAS one thread while they
+# iterate on this kernel (solvers._common.quiet_blas). A caller never waits
+# for a worker that has not started: it takes the chunks itself.
+# LOGITDESCENT_SPIN_SECONDS overrides the spin. X smaller than
+# _MIN_PARALLEL_BYTES is evaluated by the caller alone (measured at 1000 x
+# 100, 0.8 MiB: two threads 1.2x faster than one; 1.5-2x from 2 MiB on).
+_SPIN_SECONDS = float(os.environ.get("LOGITDESCENT_SPIN_SECONDS", 0.0005))
+_NAP_SECONDS = 0.05
+_NAP_MICROSECONDS = 50
+_LONG_NAP_SECONDS = 2.0
+_LONG_NAP_MICROSECONDS = 1000
+_MIN_PARALLEL_BYTES = 256 * 1024
+_WAIT_SPIN_SECONDS = 0.002  # the caller's spin for the workers' last chunks
 
 
 class _Team:
-    """``n_workers`` daemon threads that run a job together with the caller.
+    """``n_workers`` daemon threads that take chunks of the caller's jobs.
 
-    ``ctl[0]`` is the job number, ``ctl[1 + t]`` the last job worker ``t``
-    finished. One job at a time: :meth:`run` is guarded by a lock, and a
-    caller that finds it taken (another thread is evaluating) runs alone.
+    One job at a time, in :attr:`job` (see :func:`_publish`): :meth:`run` is
+    guarded by a lock, and a caller that finds it taken (another thread is
+    evaluating) runs alone, on a job array of its own.
     """
 
     def __init__(self, n_workers):
         self.n_workers = n_workers
-        self.pid = os.getpid()
-        self.ctl = np.zeros(1 + n_workers, dtype=np.int64)
+        self.job = np.zeros(_JOB_WORDS, dtype=np.int64)
+        self.tag = 0
         self.lock = threading.Lock()
         self.cv = threading.Condition()
-        self.job = None
-        self.spin_iters = _calibrate_spin(_SPIN_SECONDS)
-        self.wait_iters = _calibrate_spin(_WAIT_SPIN_SECONDS)
+        self.sleeping = 0
+        self.wake_calls = 0
+        self.spin_rounds = _calibrate_spin(_SPIN_SECONDS)
+        self.nap_rounds = _calibrate_naps(_NAP_SECONDS, _NAP_MICROSECONDS)
+        self.long_nap_rounds = int(_LONG_NAP_SECONDS / (_LONG_NAP_MICROSECONDS * 1e-6))  # at least that long
+        self.wait_rounds = _calibrate_spin(_WAIT_SPIN_SECONDS)
         self.threads = [
-            threading.Thread(target=self._loop, args=(t,), name=f"logitdescent-fused-{t}", daemon=True)
+            threading.Thread(target=self._loop, name=f"logitdescent-fused-{t}", daemon=True)
             for t in range(n_workers)
         ]
         for th in self.threads:
             th.start()
 
-    def _loop(self, t):
-        ctl = self.ctl
-        last = 0
+    def _loop(self):
+        job = self.job
         while True:
-            seq = _spin_while_eq(ctl, 0, last, self.spin_iters)
-            if seq == last:  # nothing came: sleep until notified
-                with self.cv:
-                    while ctl[0] == last:
-                        self.cv.wait()
-                    seq = int(ctl[0])
-            last = seq
-            work, args, n_active, done, errors = self.job
-            try:
-                if t < n_active:
-                    work(*args)
-            except BaseException as exc:  # pragma: no cover - kernel bugs only
-                errors.append(exc)
-            finally:
-                ctl[1 + t] = seq  # an aligned 8-byte store: atomic on every platform numba targets
-                done.set()
+            _serve(job, self.spin_rounds, self.nap_rounds, self.long_nap_rounds)  # compiled, no GIL
+            with self.cv:
+                self.sleeping += 1
+                wake_calls = self.wake_calls
+                while self.wake_calls == wake_calls and not _has_chunks(job):
+                    self.cv.wait()
+                self.sleeping -= 1
 
-    def run(self, work, args, n_active):
-        """``work(*args)`` on ``n_active`` workers and this thread; wait for all."""
+    def run(self, fields):
+        """Run the job ``fields`` (see :func:`_job_fields`) on this thread and the workers."""
         if not self.lock.acquire(blocking=False):
-            work(*args)  # another thread's job is running: do this one alone
+            _run_alone(fields)  # another thread's job is running: do this one alone
             return
         try:
-            ctl = self.ctl
-            done = threading.Event()
-            errors = []
-            self.job = (work, args, n_active, done, errors)
-            with self.cv:
-                seq = int(ctl[0]) + 1
-                ctl[0] = seq
-                self.cv.notify_all()
-            work(*args)
-            for t in range(self.n_workers):
-                if _spin_while_eq(ctl, 1 + t, seq - 1, self.wait_iters) != seq:
-                    while int(ctl[1 + t]) != seq:
-                        if not self.threads[t].is_alive():  # pragma: no cover
-                            raise RuntimeError("a logitdescent kernel thread died")
-                        done.wait(0.01)
-                        done.clear()
-            if errors:
-                raise errors[0]
+            job = self.job
+            job[_J_KIND:] = fields[_J_KIND:]
+            self.tag = (self.tag + 1) & 0x7FFFFFFF
+            _publish(job, (self.tag << 32) | int(fields[_J_WORD]))
+            if self.sleeping:
+                with self.cv:
+                    self.wake_calls += 1
+                    self.cv.notify_all()
+            done = _run_job(job, self.wait_rounds)
+            while not done:  # a worker still holds a chunk (descheduled, say): sleep a little
+                if not all(th.is_alive() for th in self.threads):  # pragma: no cover
+                    raise RuntimeError("a logitdescent kernel thread died")
+                time.sleep(20e-6)
+                done = _run_job(job, 0)
         finally:
             self.lock.release()
 
 
+def _address(a):
+    """The address of an ndarray's first element."""
+    return a.__array_interface__["data"][0]
+
+
+def _bits_of_float(x):
+    """The bits of the float64 ``x`` as an int (for the job array)."""
+    return _I64_OF_F64.unpack(_F64.pack(x))[0]
+
+
+_F64 = struct.Struct("<d")
+_I64_OF_F64 = struct.Struct("<q")
+
+
+def _has_chunks(job):
+    word = int(job[_J_WORD])
+    return (word & 0xFFFF) < ((word >> 16) & 0xFFFF)
+
+
+def _run_alone(fields):
+    """Run the job ``fields`` on the calling thread only (no other thread sees this array)."""
+    _publish(fields, int(fields[_J_WORD]))
+    _run_job(fields, 0)
+
+
 def _calibrate_spin(seconds):
-    """Rounds of :func:`_spin_while_eq` that take about ``seconds``."""
+    """Rounds of the ``pause`` instruction that take about ``seconds``."""
     if seconds <= 0:
         return 0
-    probe = np.zeros(1, dtype=np.int64)
-    _spin_while_eq(probe, 0, 0, 10)
+    probe = np.zeros(_JOB_WORDS, dtype=np.int64)  # a job with no chunks: _serve only idles
+    _serve(probe, 10, 0, 0)
     n = 20000
     t0 = time.perf_counter()
-    _spin_while_eq(probe, 0, 0, n)
+    _serve(probe, n, 0, 0)
     per = max((time.perf_counter() - t0) / n, 1e-9)
     return max(1, int(seconds / per))
 
 
+def _calibrate_naps(seconds, microseconds):
+    """Naps of ``microseconds`` that take about ``seconds`` (each takes longer than asked: 80-140 us for 50)."""
+    if seconds <= 0:
+        return 0
+    probe = np.zeros(_JOB_WORDS, dtype=np.int64)
+    n = 10
+    t0 = time.perf_counter()
+    _serve(probe, 0, n, 0)
+    per = max((time.perf_counter() - t0) / n, microseconds * 1e-6)
+    return max(1, int(seconds / per))
+
+
 _team_lock = threading.Lock()
-_team = None
+_teams = {}  # n_workers -> _Team (a team of another size just sleeps)
+_teams_pid = os.getpid()
 
 
-def _reset_team_after_fork():  # a forked child has the team object but not its threads
-    global _team
-    _team = None
+def _reset_team_after_fork():  # a forked child has the team objects but not their threads
+    global _teams_pid
+    _teams.clear()
+    _teams_pid = os.getpid()
 
 
 if hasattr(os, "register_at_fork"):
@@ -762,11 +936,13 @@ if hasattr(os, "register_at_fork"):
 
 
 def _get_team(n_workers):
-    global _team
+    global _teams_pid
     with _team_lock:
-        if _team is None or _team.pid != os.getpid() or _team.n_workers < n_workers:
-            _team = _Team(n_workers)  # an old, smaller team's threads just sleep
-        return _team
+        if _teams_pid != os.getpid():
+            _reset_team_after_fork()
+        if n_workers not in _teams:
+            _teams[n_workers] = _Team(n_workers)
+        return _teams[n_workers]
 
 
 def default_n_threads():
@@ -783,17 +959,14 @@ def _plan_chunks(m, n):
     return max(1, nchunks)
 
 
-def _run(work, args, nchunks, n_threads):
-    """Run ``work(*args)`` on ``min(n_threads, nchunks)`` threads (this one included).
-
-    Every call takes chunks from the shared counter in ``args`` until none are
-    left, so a thread that starts late or is slowed down takes fewer.
-    """
+def _run(fields, n_threads, nbytes):
+    """Run the job ``fields`` on up to ``n_threads`` threads (this one included)."""
+    nchunks = (int(fields[_J_WORD]) >> 16) & 0xFFFF
     n_workers = min(n_threads, nchunks) - 1
-    if n_workers <= 0 or args[2].nbytes < _MIN_PARALLEL_BYTES:
-        work(*args)
+    if n_workers <= 0 or nbytes < _MIN_PARALLEL_BYTES:
+        _run_alone(fields)
         return
-    _get_team(n_workers).run(work, args, n_workers)
+    _get_team(n_workers).run(fields)
 
 
 # ---------------------------------------------------------------- public API
@@ -846,6 +1019,43 @@ def recommended(X):
     kernel (1.2x for float64, 1.7-2x for float32 at m=1e5, n=1000).
     """
     return supports(X) and (X.flags.c_contiguous or X.shape[1] * X.itemsize < _ROWS4_MIN_BYTES)
+
+
+def _make_job(w64, b, X, y, sw, has_sw):
+    """The job that evaluates the kernel on ``X``: its fields and its output arrays.
+
+    Returns ``(fields, acc, out)``: ``fields`` is the int64 array of _J_*
+    entries (the first word without its tag), ``acc`` and ``out`` the
+    chunks' partial sums, for :func:`_reduce`. ``fields`` holds the addresses
+    of ``w64``, ``X``, ``y``, ``sw``, ``acc`` and ``out``: the caller keeps
+    them alive until the job is done.
+    """
+    m, n = X.shape
+    nchunks = _plan_chunks(m, n)
+    acc = np.empty((nchunks, n), dtype=np.float64)
+    out = np.empty((nchunks, 2), dtype=np.float64)
+    row_bytes = X.itemsize * n
+    if X.flags.c_contiguous:
+        rows4 = row_bytes >= _ROWS4_MIN_BYTES
+        if X.itemsize == 8:
+            kind = _KIND_C64
+        else:
+            kind = _KIND_C32_PIPELINED if rows4 else _KIND_C32
+        block_bytes = _C_BLOCK_BYTES_LONG if rows4 else _C_BLOCK_BYTES
+        block = min(_C_BLOCK_MAX_ROWS, max(4, (block_bytes // row_bytes) // 4 * 4))
+        ahead = _PREFETCH_BYTES_LONG64 if rows4 else _PREFETCH_BYTES_SHORT
+        if m * row_bytes <= _PREFETCH_MIN_BYTES:  # in cache: nothing to prefetch
+            ahead = 0
+    else:
+        kind = _KIND_F64 if X.itemsize == 8 else _KIND_F32
+        block = max(16, min(_F_BLOCK_BYTES // row_bytes, -(-m // nchunks)))
+        rows4, ahead = False, 0
+    fields = np.array(
+        [nchunks << 16, 0, kind, m, n, _address(X), _address(y), _address(sw), has_sw,
+         _address(w64), _bits_of_float(b), _address(acc), _address(out), block, rows4, ahead],
+        dtype=np.int64,
+    )
+    return fields, acc, out
 
 
 def fused_loss_and_grad(w, b, X, y, sample_weight, l2, *, weight_sum=None, n_threads=None):
@@ -912,25 +1122,8 @@ def fused_loss_and_grad(w, b, X, y, sample_weight, l2, *, weight_sum=None, n_thr
     if n_threads is None:
         n_threads = default_n_threads()
 
-    nchunks = _plan_chunks(m, n)
-    acc = np.empty((nchunks, n), dtype=np.float64)
-    out = np.empty((nchunks, 2), dtype=np.float64)
-    counter = np.zeros(1, dtype=np.int64)
-    row_bytes = X.itemsize * n
-    if X.flags.c_contiguous:
-        rows4 = row_bytes >= _ROWS4_MIN_BYTES
-        work = _work_c_pipelined if rows4 and X.itemsize == 4 else _work_c
-        block_bytes = _C_BLOCK_BYTES_LONG if rows4 else _C_BLOCK_BYTES
-        block = min(_C_BLOCK_MAX_ROWS, max(4, (block_bytes // row_bytes) // 4 * 4))
-        ahead = _PREFETCH_BYTES_LONG64 if rows4 else _PREFETCH_BYTES_SHORT
-        if m * row_bytes <= _PREFETCH_MIN_BYTES:  # in cache: nothing to prefetch
-            ahead = 0
-    else:
-        work = _work_f
-        block = max(16, min(_F_BLOCK_BYTES // row_bytes, -(-m // nchunks)))
-        rows4, ahead = False, 0
-    args = (w64, float(b), X, y, sw, has_sw, nchunks, counter, acc, out, block, rows4, ahead)
-    _run(work, args, nchunks, n_threads)
+    fields, acc, out = _make_job(w64, float(b), X, y, sw, has_sw)
+    _run(fields, n_threads, X.nbytes)
     c, dw, gs = _reduce(acc, out)
 
     inv_S = 1.0 / S
@@ -945,34 +1138,26 @@ def fused_loss_and_grad(w, b, X, y, sample_weight, l2, *, weight_sum=None, n_thr
 
 
 def warm_up(verbose=False):
-    """Compile, or load from the on-disk cache, all five kernels.
+    """Compile, or load from the on-disk cache, the kernels and the worker loop.
 
-    Returns ``{"float64/C": seconds, "float64/F": ..., "float32/C": ...,
-    "float32/F": ..., "float32/C long rows": ..., "threads": ...}`` (the
-    last two: the pipelined kernel for rows of 2 KiB or more, and the
-    thread-team helper) and records it in :data:`compile_times`. A compile
-    happens once per machine and numba version; later processes only load.
+    Returns ``{"kernels": seconds, "threads": seconds}`` and records it in
+    :data:`compile_times`: the five kernels ({float32, float64} x {C, F}
+    layout, and the pipelined one for float32 rows of 2 KiB or more) are
+    compiled together, as the one function that runs a chunk of any job;
+    "threads" is the worker threads' loop. A compile happens once per machine
+    and numba version; later processes only load (0.01-0.5 s).
     """
     if numba is None:
         return {}
     times = {}
-    long_row = _ROWS4_MIN_BYTES // 4
-    for dtype, order, n, sig in [
-        (np.float64, "C", 3, "float64/C"), (np.float64, "F", 3, "float64/F"),
-        (np.float32, "C", 3, "float32/C"), (np.float32, "F", 3, "float32/F"),
-        (np.float32, "C", long_row, "float32/C long rows"),
-    ]:
-        X = np.ones((5, n), dtype=dtype, order=order)
-        y = np.array([0, 1, 0, 1, 1], dtype=dtype)
-        t0 = time.perf_counter()
-        fused_loss_and_grad(np.zeros(n), 0.0, X, y, None, 0.0, n_threads=1)
-        times[sig] = time.perf_counter() - t0
-        if verbose:
-            print(f"logitdescent fused kernel {sig}: {times[sig]:.2f} s")
     t0 = time.perf_counter()
-    _spin_while_eq(np.zeros(1, dtype=np.int64), 0, 0, 1)  # used by the worker threads
+    fused_loss_and_grad(np.zeros(3), 0.0, np.ones((5, 3)), np.array([0.0, 1, 0, 1, 1]), None, 0.0, n_threads=1)
+    times["kernels"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    _serve(np.zeros(_JOB_WORDS, dtype=np.int64), 1, 0, 0)
     times["threads"] = time.perf_counter() - t0
     if verbose:
-        print(f"logitdescent fused kernel threads: {times['threads']:.2f} s")
+        for key, seconds in times.items():
+            print(f"logitdescent fused kernel {key}: {seconds:.2f} s")
     compile_times.update(times)
     return times
