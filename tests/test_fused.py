@@ -184,3 +184,42 @@ def test_a_forked_child_gets_a_team_of_its_own(rng):
         J, dw, db = pool.apply(_fused.fused_loss_and_grad, (w, b, X, y, s, 0.0), {"n_threads": 2})
     assert J == expected[0] and db == expected[2]
     np.testing.assert_array_equal(dw, expected[1])
+
+
+@pytest.mark.parametrize("n", [600, 1000])
+def test_both_long_float32_row_schedules_give_the_same_bits(rng, n):
+    fields, acc, out, arrays = _job(rng, m=2000, n=n, dtype=np.float32)
+    results = []
+    for kind, ahead in _fused._F32_LONG_ROW_SCHEDULES:
+        job = fields.copy()
+        job[_fused._J_KIND], job[_fused._J_AHEAD] = kind, ahead
+        _fused._run_alone(job)
+        c, dw, gs = _fused._reduce(acc, out)
+        results.append((c, dw, gs))
+    (c0, dw0, gs0), (c1, dw1, gs1) = results
+    assert c0 == c1 and gs0 == gs1
+    np.testing.assert_array_equal(dw0, dw1)
+
+
+def test_schedule_choice_alternates_then_keeps_the_faster():
+    choice = _fused._ScheduleChoice(("a", "b"), trials=3)
+    picks = []
+    for seconds in ([5.0, 1.0] * 3):
+        picks.append(choice.pick())
+        choice.record(picks[-1], seconds)
+    assert picks == [0, 1] * 3
+    assert choice.best == 1 and choice.pick() == 1
+    choice.record(1, 100.0)  # later timings change nothing
+    assert choice.pick() == 1
+
+
+def test_long_float32_rows_out_of_cache_learn_their_schedule(rng, monkeypatch):
+    monkeypatch.setattr(_fused, "_PREFETCH_MIN_BYTES", 0)  # "out of cache" without 16 MiB of test data
+    monkeypatch.setattr(_fused, "_f32_long_row_choice", {})
+    X, y, w, b, s = random_problem(rng, m=1000, n=600, dtype=np.float32, scale=0.1)
+    first = _fused.fused_loss_and_grad(w, b, X, y, s, 0.0, n_threads=1)
+    for _ in range(2 * _fused._SCHEDULE_TRIALS):
+        J, dw, db = _fused.fused_loss_and_grad(w, b, X, y, s, 0.0, n_threads=1)
+        assert J == first[0] and db == first[2]
+        np.testing.assert_array_equal(dw, first[1])
+    assert _fused.chosen_schedules()[1] in ("pipelined", "prefetch")

@@ -123,6 +123,7 @@ __all__ = [
     "warm_up",
     "compile_times",
     "default_n_threads",
+    "chosen_schedules",
 ]
 
 try:  # numba is an optional dependency (the "fast" extra)
@@ -159,13 +160,19 @@ _ROWS4_MIN_BYTES = 2048
 # EPYC (noisy: each choice held in 3 of 4 runs): 256 KiB ahead gains 10-40%
 # for short rows, but costs long float64 rows 5-15% on two threads, so it is
 # off there. Long float32 rows, whose conversion to float64 makes the
-# accumulation the slower half, take the pipelined schedule instead
-# (_chunk_c_pipelined, no prefetch): on a 2-core Intel Xeon 14% faster than
-# _chunk_c with 256 KiB prefetch (1e5 x 1000: 22.9 ms against 26.7 ms), while
-# for float64 rows it was no faster (36.1 against 35.3 ms).
+# accumulation the slower half, have two schedules that compute the same
+# result bit for bit: _chunk_c with 256 KiB prefetch, and the pipelined one
+# (_chunk_c_pipelined, no prefetch). Which is faster depends on the machine:
+# at 1e5 x 1000 on two threads, on a 2-core Intel Xeon the pipelined one
+# (22.9 ms against 26.7 ms), on a 2-core AMD EPYC the prefetching one (19.2-19.4
+# ms against 25.7-26.2 ms; one X @ v: 17.0-17.6 ms). So for X out of cache the
+# first calls try both and later calls use the faster (_ScheduleChoice). For
+# float64 rows the pipelined schedule was no faster (Intel: 36.1 against 35.3
+# ms) and prefetch slower (AMD: 37.0 against 32.3 ms).
 _PREFETCH_BYTES_SHORT = 256 * 1024
 _PREFETCH_BYTES_LONG64 = 0
 _PREFETCH_MIN_BYTES = 16 * 1024 * 1024
+_SCHEDULE_TRIALS = 3  # calls per schedule before _ScheduleChoice picks one
 
 # A job (one evaluation) as the int64 array the threads share: the first word
 # is tag << 32 | number of chunks << 16 | next chunk; then the count of chunks
@@ -1021,6 +1028,52 @@ def recommended(X):
     return supports(X) and (X.flags.c_contiguous or X.shape[1] * X.itemsize < _ROWS4_MIN_BYTES)
 
 
+class _ScheduleChoice:
+    """The faster of schedules that compute the same result bit for bit, learned from real calls.
+
+    Until every candidate has ``trials`` timings, each call takes the one with
+    the fewest (so they alternate); after that, every call takes the one with
+    the lowest median time per element. The trial calls are real evaluations:
+    the cost of learning is a few calls on the slower schedule.
+    """
+
+    def __init__(self, candidates, trials=_SCHEDULE_TRIALS):
+        self.candidates = candidates
+        self.trials = trials
+        self.seconds = [[] for _ in candidates]  # per element, per call
+        self.best = None
+
+    def pick(self):
+        """Index of the candidate for the next call."""
+        if self.best is not None:
+            return self.best
+        counts = [len(times) for times in self.seconds]
+        return counts.index(min(counts))
+
+    def record(self, index, seconds_per_element):
+        if self.best is not None:
+            return
+        self.seconds[index].append(seconds_per_element)
+        if all(len(times) >= self.trials for times in self.seconds):
+            medians = [float(np.median(times)) for times in self.seconds]
+            self.best = medians.index(min(medians))
+
+
+# Long float32 rows out of cache: (kind, prefetch distance) candidates, one
+# choice per thread count (what is faster on one thread need not be on two).
+_F32_LONG_ROW_SCHEDULES = ((_KIND_C32_PIPELINED, 0), (_KIND_C32, _PREFETCH_BYTES_SHORT))
+_f32_long_row_choice: dict[int, _ScheduleChoice] = {}
+
+
+def chosen_schedules():
+    """The schedule picked for long float32 rows, by thread count: ``{n_threads: "pipelined" | "prefetch" | None}``.
+
+    None while the choice is still being learned (see :class:`_ScheduleChoice`).
+    """
+    names = ("pipelined", "prefetch")
+    return {t: None if c.best is None else names[c.best] for t, c in _f32_long_row_choice.items()}
+
+
 def _make_job(w64, b, X, y, sw, has_sw):
     """The job that evaluates the kernel on ``X``: its fields and its output arrays.
 
@@ -1123,7 +1176,15 @@ def fused_loss_and_grad(w, b, X, y, sample_weight, l2, *, weight_sum=None, n_thr
         n_threads = default_n_threads()
 
     fields, acc, out = _make_job(w64, float(b), X, y, sw, has_sw)
-    _run(fields, n_threads, X.nbytes)
+    if fields[_J_KIND] == _KIND_C32_PIPELINED and X.nbytes > _PREFETCH_MIN_BYTES:
+        choice = _f32_long_row_choice.setdefault(n_threads, _ScheduleChoice(_F32_LONG_ROW_SCHEDULES))
+        pick = choice.pick()
+        fields[_J_KIND], fields[_J_AHEAD] = choice.candidates[pick]
+        t0 = time.perf_counter()
+        _run(fields, n_threads, X.nbytes)
+        choice.record(pick, (time.perf_counter() - t0) / X.size)
+    else:
+        _run(fields, n_threads, X.nbytes)
     c, dw, gs = _reduce(acc, out)
 
     inv_S = 1.0 / S
