@@ -1,5 +1,6 @@
 """The compiled single-pass kernel equals the NumPy kernel and the lecture's loop."""
 
+import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -125,14 +126,8 @@ def _job(rng, m=3000, n=40, dtype=np.float64):
     return fields, acc, out, arrays
 
 
-def test_a_worker_runs_a_whole_job_by_itself(rng):
-    fields, acc, out, arrays = _job(rng)
-    nchunks = (int(fields[_fused._J_WORD]) >> 16) & 0xFFFF
-    assert nchunks > 1
-    _fused._publish(fields, int(fields[_fused._J_WORD]))
-    _fused._serve(fields, 100, 0, 0)  # takes every chunk, then idles 100 rounds and returns
-    assert fields[_fused._J_DONE] == nchunks
-    assert _fused._run_job(fields, 0)  # the caller finds nothing left and everything done
+def _assert_job_result(acc, out, arrays):
+    """The job's partial sums give bit for bit what one thread computes."""
     c, dw, gs = _fused._reduce(acc, out)
     w64, b, X, y, s, _ = arrays
     J, dw_ref, db = _fused.fused_loss_and_grad(w64, b, X, y, s, 0.0, weight_sum=1.0, n_threads=1)
@@ -140,14 +135,79 @@ def test_a_worker_runs_a_whole_job_by_itself(rng):
     np.testing.assert_array_equal(dw, dw_ref)
 
 
-def test_a_finished_job_takes_no_more_work(rng):
+def test_a_worker_runs_a_whole_job_by_itself(rng):
     fields, acc, out, arrays = _job(rng)
-    _fused._run_alone(fields)
-    before = fields.copy(), acc.copy(), out.copy()
-    _fused._serve(fields, 10, 0, 0)  # a late worker
-    assert _fused._run_job(fields, 0)
-    for now, then in zip((fields, acc, out), before):
-        np.testing.assert_array_equal(now, then)
+    nchunks = int(fields[_fused._J_NCHUNKS])
+    assert nchunks > 1
+    fields[_fused._J_ACTIVE] = 1
+    _fused._publish(fields, int(fields[_fused._J_WORD]))
+    _fused._serve(fields, 0, 100, 0, 0)  # worker 0 takes every chunk, idles 100 rounds, returns
+    assert fields[_fused._J_DONE] == fields[_fused._J_HELPED] == nchunks
+    assert _fused._run_job(fields, 0, True) == 0  # the caller finds nothing left; no chunk failed
+    _assert_job_result(acc, out, arrays)
+
+
+def test_a_worker_leaves_jobs_that_do_not_want_it(rng):
+    fields, acc, out, arrays = _job(rng)
+    fields[_fused._J_ACTIVE] = 1
+    _fused._publish(fields, int(fields[_fused._J_WORD]))
+    _fused._serve(fields, 1, 100, 0, 0)  # worker 1, with one worker allowed
+    assert fields[_fused._J_DONE] == 0
+    assert _fused._run_job(fields, 0, True) == 0
+    assert fields[_fused._J_HELPED] == 0
+    _assert_job_result(acc, out, arrays)
+
+
+@numba.njit
+def _try_to_claim_with(job, stale_word):
+    return _fused._compare_exchange(job, _fused._J_WORD, stale_word, stale_word + 1)
+
+
+def test_a_stale_word_cannot_claim_a_chunk_of_the_next_job(rng):
+    fields, acc, out, arrays = _job(rng)
+    first_word = int(fields[_fused._J_WORD])  # no tag, no chunk taken
+    _fused._publish(fields, (1 << 32) | first_word)
+    stale = int(fields[_fused._J_WORD])  # a worker read this, then stalled
+    _fused._run_job(fields, 0, True)
+    _fused._publish(fields, (2 << 32) | first_word)  # the next job
+    assert not _try_to_claim_with(fields, stale)
+    assert _fused._run_job(fields, 0, True) == 0
+    _assert_job_result(acc, out, arrays)
+
+
+def test_the_team_workers_do_the_chunks(rng):
+    """Left alone by the caller, the workers must wake up, take every chunk and report them done."""
+    fields, acc, out, arrays = _job(rng)
+    fields[_fused._J_ACTIVE] = 1
+    team = _fused._get_team(1)
+    for _ in range(3):
+        team.run(fields, take_chunks=False)
+        assert fields[_fused._J_HELPED] == fields[_fused._J_NCHUNKS]
+        _assert_job_result(acc, out, arrays)
+
+
+def test_an_interrupted_call_leaves_no_chunk_running(rng, monkeypatch):
+    """An interrupt after the job is published: no worker may touch its (freed) arrays afterwards."""
+    X, y, w, b, s = random_problem(rng, m=20000, n=40, scale=0.3)
+    expected = _fused.fused_loss_and_grad(w, b, X, y, s, 0.0, n_threads=1)
+    team = _fused._get_team(1)
+    run_job = _fused._run_job
+
+    def interrupted(job, spin_rounds, take_chunks):
+        _fused._claim_ready(job, 0)  # let the worker start, if it is awake
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_fused, "_run_job", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _fused.fused_loss_and_grad(w, b, X, y, s, 0.0, n_threads=2)
+    word = int(team.job[_fused._J_WORD])
+    assert word & 0xFFFF == (word >> 16) & 0xFFFF  # closed: no chunk left to take
+    assert team.job[_fused._J_DONE] == team.job[_fused._J_HELPED]  # the chunks taken are done
+    monkeypatch.setattr(_fused, "_run_job", run_job)
+    for _ in range(20):
+        J, dw, db = _fused.fused_loss_and_grad(w, b, X, y, s, 0.0, n_threads=2)
+        assert J == expected[0] and db == expected[2]
+        np.testing.assert_array_equal(dw, expected[1])
 
 
 def test_concurrent_callers_get_their_own_results(rng):
@@ -161,7 +221,7 @@ def test_concurrent_callers_get_their_own_results(rng):
     def evaluate(k):
         X, y, w, b, s = problems[k]
         for _ in range(30):
-            J, dw, db = _fused.fused_loss_and_grad(w, b, X, y, s, 0.1, n_threads=2)
+            J, dw, db = _fused.fused_loss_and_grad(w, b, X, y, s, 0.1, n_threads=2 + k % 2)
             if J != expected[k][0] or db != expected[k][2] or not np.array_equal(dw, expected[k][1]):
                 failures.append(k)
 
@@ -174,16 +234,23 @@ def test_concurrent_callers_get_their_own_results(rng):
     assert not failures
 
 
+def _team_run_in_child(seed):
+    rng = np.random.default_rng(seed)
+    fields, acc, out, arrays = _job(rng)
+    fields[_fused._J_ACTIVE] = 1
+    assert _fused._team is None  # the parent's team did not come along
+    _fused._get_team(1).run(fields, take_chunks=False)  # only a live worker can do this
+    _assert_job_result(acc, out, arrays)
+    return int(fields[_fused._J_HELPED]) == int(fields[_fused._J_NCHUNKS])
+
+
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
 def test_a_forked_child_gets_a_team_of_its_own(rng):
     import multiprocessing
 
-    X, y, w, b, s = random_problem(rng, m=20000, n=30, scale=0.3)
-    expected = _fused.fused_loss_and_grad(w, b, X, y, s, 0.0, n_threads=2)  # the parent's team exists
+    _fused._get_team(1)  # the parent has a team
     with multiprocessing.get_context("fork").Pool(1) as pool:
-        J, dw, db = pool.apply(_fused.fused_loss_and_grad, (w, b, X, y, s, 0.0), {"n_threads": 2})
-    assert J == expected[0] and db == expected[2]
-    np.testing.assert_array_equal(dw, expected[1])
+        assert pool.apply(_team_run_in_child, (0,))
 
 
 @pytest.mark.parametrize("n", [600, 1000])

@@ -86,9 +86,13 @@ GIL, so a job costs them no Python at all. Waking a sleeping thread costs
 40-150 us on these machines (and a Python-level wake-up, which must also pass
 the GIL around, cost whole fits 3-4 ms), so after a job a worker spins for
 0.5 ms, then naps in 50 us sleeps for 50 ms and in 1 ms sleeps for 2 s, and
-only then sleeps in Python. The caller never waits for a worker that has not
-started: it takes the chunks itself. ``X`` under 256 KiB is evaluated by the
-calling thread alone. No TBB/OpenMP layer is needed. The thread count
+only then sleeps in Python (on Windows, which has no ``usleep``, the naps are
+single ``pause`` instructions: a worker sleeps in Python 0.5 ms after a job).
+The caller never waits for a worker that has not started: it takes the chunks
+itself. An interrupt (``KeyboardInterrupt``) during a call closes the job and
+waits for the chunks already taken, so that no worker touches the call's
+arrays after it returns. ``X`` under 256 KiB is evaluated by the calling
+thread alone. No TBB/OpenMP layer is needed. The thread count
 defaults to ``numba.config.NUMBA_NUM_THREADS`` (``NUMBA_NUM_THREADS``, else
 the CPUs).
 
@@ -138,7 +142,7 @@ except Exception as exc:  # pragma: no cover - exercised only without numba
 
 # Chunking (a function of the shape only): about this many elements of X per
 # chunk, at most _MAX_CHUNKS chunks and _MAX_ACC float64 accumulators in all,
-# at least _MIN_CHUNK_ROWS rows each. Chunks are taken with an atomic counter
+# at least _MIN_CHUNK_ROWS rows each. Chunks are taken with a compare-and-swap
 # inside compiled code, so many small chunks cost next to nothing and balance
 # the threads well.
 _CHUNK_ELEMS = 1 << 15
@@ -175,12 +179,13 @@ _PREFETCH_MIN_BYTES = 16 * 1024 * 1024
 _SCHEDULE_TRIALS = 3  # calls per schedule before _ScheduleChoice picks one
 
 # A job (one evaluation) as the int64 array the threads share: the first word
-# is tag << 32 | number of chunks << 16 | next chunk; then the count of chunks
-# done, the kernel (_KIND_*), the shape, the arrays' addresses, the intercept's
-# bits and the blocking parameters.
-(_J_WORD, _J_DONE, _J_KIND, _J_M, _J_N, _J_X, _J_Y, _J_SW, _J_HAS_SW, _J_W, _J_B, _J_ACC, _J_OUT,
- _J_BLOCK, _J_ROWS4, _J_AHEAD) = range(16)
-_JOB_WORDS = 16
+# is tag << 32 | number of chunks << 16 | next chunk to take; then the counts
+# of chunks done, failed and done by the workers, the number of workers that
+# may take part, the number of chunks, the kernel (_KIND_*), the shape, the
+# arrays' addresses, the intercept's bits and the blocking parameters.
+(_J_WORD, _J_DONE, _J_FAILED, _J_HELPED, _J_ACTIVE, _J_NCHUNKS, _J_KIND, _J_M, _J_N, _J_X, _J_Y,
+ _J_SW, _J_HAS_SW, _J_W, _J_B, _J_ACC, _J_OUT, _J_BLOCK, _J_ROWS4, _J_AHEAD) = range(20)
+_JOB_WORDS = 20
 _KIND_C64, _KIND_F64, _KIND_C32, _KIND_F32, _KIND_C32_PIPELINED = range(5)
 
 # Seconds to compile (or load from the cache) each signature, by warm_up().
@@ -215,13 +220,18 @@ if numba is not None:
 
     @_intrinsic
     def _fetch_add(typingctx, arr, idx, val):
-        """Atomically ``old = arr[idx]; arr[idx] += val; return old`` (int64 array)."""
+        """Atomically ``old = arr[idx]; arr[idx] += val; return old`` (int64 array).
+
+        Acquire-release: a thread that reads the new count (with
+        :func:`_load_acquire`) also sees everything written before the add
+        (a chunk's partial sums, before it is counted done).
+        """
 
         def codegen(context, builder, signature, args):
             aryty = signature.args[0]
             ary = context.make_array(aryty)(context, builder, args[0])
             ptr = _cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]])
-            return builder.atomic_rmw("add", ptr, args[2], "monotonic")
+            return builder.atomic_rmw("add", ptr, args[2], "acq_rel")
 
         return _types.int64(_types.Array(_types.int64, 1, "C"), _types.intp, _types.int64), codegen
 
@@ -308,7 +318,7 @@ if numba is not None:
 
         return _types.void(_types.intp), codegen
 
-    if sys.platform == "win32":  # no usleep: a worker that finds nothing to do just spins, then sleeps
+    if sys.platform == "win32":  # no usleep: an idle worker only spins, then sleeps in Python
 
         @njit(**_OPTS)
         def _nap(microseconds):
@@ -650,15 +660,16 @@ if numba is not None:
         out[k, 1] = gs
 
     # ------------------------------------------------------------ jobs
-    # A job is one evaluation, described in an int64 array (see _J_* below)
+    # A job is one evaluation, described in an int64 array (see _J_* above)
     # that the caller and the worker threads share. Its first word packs the
     # job's tag, its number of chunks and the next chunk to take; a thread
-    # takes a chunk with one compare-and-swap on it, reads the job's arrays
-    # from their addresses only once it holds a chunk (the caller cannot
-    # finish the job while a chunk is out, so the arrays are alive), and
-    # counts the chunk in _J_DONE when it is done. So the workers run whole
-    # jobs in compiled code, without the GIL, and a worker that is late (or
-    # asleep) never holds the caller up: the caller takes the chunks itself.
+    # takes a chunk with one compare-and-swap on it (the tag makes a stale
+    # word from an earlier job fail), reads the job's arrays from their
+    # addresses only once it holds a chunk (the caller does not return while
+    # a chunk is out, so the arrays are alive), and counts the chunk in
+    # _J_DONE when it is done. So the workers run whole jobs in compiled code,
+    # without the GIL, and a worker that is late (or asleep) never holds the
+    # caller up: the caller takes the chunks itself.
 
     @njit(**_OPTS)
     def _claim(job):
@@ -677,7 +688,7 @@ if numba is not None:
         kind = job[_J_KIND]
         m = job[_J_M]
         n = job[_J_N]
-        nchunks = (job[_J_WORD] >> 16) & 0xFFFF  # fixed while the job runs
+        nchunks = job[_J_NCHUNKS]
         n_sw = m if job[_J_HAS_SW] else 0
         has_sw = job[_J_HAS_SW] != 0
         w = numba.carray(_f64_ptr(job[_J_W]), (n,))
@@ -713,34 +724,45 @@ if numba is not None:
                     _chunk_c(w, b, X32, y32, sw32, has_sw, r0, r1, acc, out, k, block, rows4, ahead)
 
     @njit(**_OPTS)
-    def _take_chunks(job):
-        """Run chunks of the current job until none is left."""
+    def _take_chunks(job, worker):
+        """Run chunks of the current job until none is left.
+
+        A chunk that fails (a scratch buffer it cannot allocate) is counted in
+        _J_FAILED, for the caller to raise; it is counted done all the same,
+        so that nobody waits for it. ``worker``: counted in _J_HELPED too.
+        """
         while True:
             k = _claim(job)
             if k < 0:
                 return
-            _do_chunk(job, k)
+            try:
+                _do_chunk(job, k)
+            except Exception:
+                _fetch_add(job, _J_FAILED, 1)
+            if worker:
+                _fetch_add(job, _J_HELPED, 1)
             _fetch_add(job, _J_DONE, 1)
 
     @njit(**_OPTS)
-    def _claim_ready(job):
-        """Whether the current job has a chunk left (a plain read: cheap to spin on)."""
+    def _claim_ready(job, worker_index):
+        """Whether the current job has a chunk left for worker ``worker_index``."""
         word = _load_acquire(job, _J_WORD)
-        return (word & 0xFFFF) < ((word >> 16) & 0xFFFF)
+        return (word & 0xFFFF) < ((word >> 16) & 0xFFFF) and worker_index < job[_J_ACTIVE]
 
     @njit(**_OPTS)
-    def _serve(job, spin_rounds, nap_rounds, long_nap_rounds):
+    def _serve(job, worker_index, spin_rounds, nap_rounds, long_nap_rounds):
         """A worker thread: run every chunk it can take; return once idle for long.
 
         Idle, it spins (``spin_rounds`` ``pause`` instructions), then naps
         (``nap_rounds`` sleeps of _NAP_MICROSECONDS, then ``long_nap_rounds``
         of _LONG_NAP_MICROSECONDS: the core is free for other threads),
-        looking for work between them; all of it without the GIL.
+        looking for work between them; all of it without the GIL. Jobs that
+        allow fewer workers than ``worker_index + 1`` are left to the others.
         """
         idle = 0
         while idle < spin_rounds + nap_rounds + long_nap_rounds:
-            if _claim_ready(job):
-                _take_chunks(job)
+            if _claim_ready(job, worker_index):
+                _take_chunks(job, True)
                 idle = 0
             else:
                 if idle < spin_rounds:
@@ -753,23 +775,45 @@ if numba is not None:
 
     @njit(**_OPTS)
     def _publish(job, word):
-        """Start a job whose arguments are in place: reset its count, then release its first word."""
+        """Start a job whose other fields are in place: reset its counts, then release its first word."""
         job[_J_DONE] = 0
+        job[_J_FAILED] = 0
+        job[_J_HELPED] = 0
         _store_release(job, _J_WORD, word)
 
     @njit(**_OPTS)
-    def _run_job(job, wait_rounds):
-        """The caller's part: take chunks, then spin up to ``wait_rounds`` for the others' to finish.
+    def _wait_done(job, count, spin_rounds):
+        """Wait until ``count`` chunks are done: spin ``spin_rounds``, then nap."""
+        idle = 0
+        while _load_acquire(job, _J_DONE) < count:
+            if idle < spin_rounds:
+                _cpu_relax()
+            else:
+                _nap(_NAP_MICROSECONDS)
+            idle += 1
 
-        Returns whether every chunk is done.
+    @njit(**_OPTS)
+    def _run_job(job, spin_rounds, take_chunks):
+        """The caller's part of a published job: take chunks, then wait for the others'.
+
+        Returns the number of chunks that failed. ``take_chunks=False`` (for
+        tests) leaves every chunk to the workers.
         """
-        _take_chunks(job)
-        nchunks = (job[_J_WORD] >> 16) & 0xFFFF
-        for _ in range(wait_rounds):
-            if _load_acquire(job, _J_DONE) >= nchunks:
-                return True
-            _cpu_relax()
-        return _load_acquire(job, _J_DONE) >= nchunks
+        if take_chunks:
+            _take_chunks(job, False)
+        _wait_done(job, job[_J_NCHUNKS], spin_rounds)
+        return _load_acquire(job, _J_FAILED)
+
+    @njit(**_OPTS)
+    def _close(job):
+        """End a job early: no chunk is taken any more; wait for those already taken."""
+        while True:
+            word = _load_acquire(job, _J_WORD)
+            nchunks = (word >> 16) & 0xFFFF
+            taken = word & 0xFFFF
+            if taken >= nchunks or _compare_exchange(job, _J_WORD, word, word - taken + nchunks):
+                break
+        _wait_done(job, min(taken, nchunks), 0)
 
     @njit(**_OPTS)
     def _reduce(acc, out):
@@ -820,7 +864,9 @@ class _Team:
 
     One job at a time, in :attr:`job` (see :func:`_publish`): :meth:`run` is
     guarded by a lock, and a caller that finds it taken (another thread is
-    evaluating) runs alone, on a job array of its own.
+    evaluating) runs alone, on a job array of its own. A job says how many of
+    the workers may take part (_J_ACTIVE), so one team serves every thread
+    count up to its size.
     """
 
     def __init__(self, n_workers):
@@ -835,46 +881,66 @@ class _Team:
         self.nap_rounds = _calibrate_naps(_NAP_SECONDS, _NAP_MICROSECONDS)
         self.long_nap_rounds = int(_LONG_NAP_SECONDS / (_LONG_NAP_MICROSECONDS * 1e-6))  # at least that long
         self.wait_rounds = _calibrate_spin(_WAIT_SPIN_SECONDS)
+        self.retired = False  # replaced by a larger team: the threads end
+        _close(self.job)  # compile (or load) it now, not in an interrupt's handler
         self.threads = [
-            threading.Thread(target=self._loop, name=f"logitdescent-fused-{t}", daemon=True)
+            threading.Thread(target=self._loop, args=(t,), name=f"logitdescent-fused-{t}", daemon=True)
             for t in range(n_workers)
         ]
         for th in self.threads:
             th.start()
 
-    def _loop(self):
+    def _loop(self, worker_index):
         job = self.job
-        while True:
-            _serve(job, self.spin_rounds, self.nap_rounds, self.long_nap_rounds)  # compiled, no GIL
+        while not self.retired:
+            _serve(job, worker_index, self.spin_rounds, self.nap_rounds, self.long_nap_rounds)  # no GIL
             with self.cv:
                 self.sleeping += 1
                 wake_calls = self.wake_calls
-                while self.wake_calls == wake_calls and not _has_chunks(job):
+                while self.wake_calls == wake_calls and not self.retired and not _has_chunks(job):
                     self.cv.wait()
                 self.sleeping -= 1
 
-    def run(self, fields):
-        """Run the job ``fields`` (see :func:`_job_fields`) on this thread and the workers."""
+    def retire(self):
+        """Let the threads end (they finish their idling first)."""
+        with self.cv:
+            self.retired = True
+            self.cv.notify_all()
+
+    def run(self, fields, take_chunks=True):
+        """Run the job ``fields`` (see :func:`_make_job`) on this thread and the workers.
+
+        The counts (done, failed, done by the workers) are copied back into
+        ``fields``. ``take_chunks=False`` (for tests) leaves every chunk to the
+        workers.
+        """
         if not self.lock.acquire(blocking=False):
             _run_alone(fields)  # another thread's job is running: do this one alone
             return
         try:
             job = self.job
-            job[_J_KIND:] = fields[_J_KIND:]
+            job[_J_ACTIVE:] = fields[_J_ACTIVE:]
             self.tag = (self.tag + 1) & 0x7FFFFFFF
-            _publish(job, (self.tag << 32) | int(fields[_J_WORD]))
-            if self.sleeping:
-                with self.cv:
-                    self.wake_calls += 1
-                    self.cv.notify_all()
-            done = _run_job(job, self.wait_rounds)
-            while not done:  # a worker still holds a chunk (descheduled, say): sleep a little
-                if not all(th.is_alive() for th in self.threads):  # pragma: no cover
-                    raise RuntimeError("a logitdescent kernel thread died")
-                time.sleep(20e-6)
-                done = _run_job(job, 0)
+            word = (self.tag << 32) | int(fields[_J_WORD])
+            try:  # _publish inside: an interrupt right after it lands here too
+                _publish(job, word)
+                if self.sleeping:
+                    with self.cv:
+                        self.wake_calls += 1
+                        self.cv.notify_all()
+                _run_job(job, self.wait_rounds, take_chunks)
+            except BaseException:
+                # An interrupt (KeyboardInterrupt, say) between the publication
+                # and the end: the job's arrays are about to be freed, so no
+                # worker may take another chunk, and those taken must finish.
+                # (If the job was not published yet, the previous one is
+                # closed: it is finished, so nothing happens.)
+                _close(job)
+                raise
+            fields[_J_DONE:_J_ACTIVE] = job[_J_DONE:_J_ACTIVE]
         finally:
             self.lock.release()
+        _raise_if_failed(fields)
 
 
 def _address(a):
@@ -896,10 +962,19 @@ def _has_chunks(job):
     return (word & 0xFFFF) < ((word >> 16) & 0xFFFF)
 
 
+def _raise_if_failed(fields):
+    if fields[_J_FAILED]:
+        raise MemoryError(
+            f"the fused kernel could not allocate the scratch buffers of {int(fields[_J_FAILED])} "
+            "chunk(s); free memory, or use kernel='numpy'."
+        )
+
+
 def _run_alone(fields):
     """Run the job ``fields`` on the calling thread only (no other thread sees this array)."""
     _publish(fields, int(fields[_J_WORD]))
-    _run_job(fields, 0)
+    _run_job(fields, 0, True)
+    _raise_if_failed(fields)
 
 
 def _calibrate_spin(seconds):
@@ -907,10 +982,10 @@ def _calibrate_spin(seconds):
     if seconds <= 0:
         return 0
     probe = np.zeros(_JOB_WORDS, dtype=np.int64)  # a job with no chunks: _serve only idles
-    _serve(probe, 10, 0, 0)
+    _serve(probe, 0, 10, 0, 0)
     n = 20000
     t0 = time.perf_counter()
-    _serve(probe, n, 0, 0)
+    _serve(probe, 0, n, 0, 0)
     per = max((time.perf_counter() - t0) / n, 1e-9)
     return max(1, int(seconds / per))
 
@@ -922,20 +997,22 @@ def _calibrate_naps(seconds, microseconds):
     probe = np.zeros(_JOB_WORDS, dtype=np.int64)
     n = 10
     t0 = time.perf_counter()
-    _serve(probe, 0, n, 0)
+    _serve(probe, 0, 0, n, 0)
     per = max((time.perf_counter() - t0) / n, microseconds * 1e-6)
     return max(1, int(seconds / per))
 
 
 _team_lock = threading.Lock()
-_teams = {}  # n_workers -> _Team (a team of another size just sleeps)
-_teams_pid = os.getpid()
+_team = None
+_team_pid = os.getpid()
 
 
-def _reset_team_after_fork():  # a forked child has the team objects but not their threads
-    global _teams_pid
-    _teams.clear()
-    _teams_pid = os.getpid()
+def _reset_team_after_fork():
+    """In a forked child: the team object came along, but not its threads (nor, maybe, a free lock)."""
+    global _team, _team_lock, _team_pid
+    _team = None
+    _team_lock = threading.Lock()
+    _team_pid = os.getpid()
 
 
 if hasattr(os, "register_at_fork"):
@@ -943,13 +1020,16 @@ if hasattr(os, "register_at_fork"):
 
 
 def _get_team(n_workers):
-    global _teams_pid
+    """The team, with at least ``n_workers`` workers (a smaller one is replaced and retires)."""
+    global _team
+    if _team_pid != os.getpid():  # forked without the at-fork hook
+        _reset_team_after_fork()
     with _team_lock:
-        if _teams_pid != os.getpid():
-            _reset_team_after_fork()
-        if n_workers not in _teams:
-            _teams[n_workers] = _Team(n_workers)
-        return _teams[n_workers]
+        if _team is None or _team.n_workers < n_workers:
+            if _team is not None:
+                _team.retire()
+            _team = _Team(n_workers)
+        return _team
 
 
 def default_n_threads():
@@ -968,11 +1048,11 @@ def _plan_chunks(m, n):
 
 def _run(fields, n_threads, nbytes):
     """Run the job ``fields`` on up to ``n_threads`` threads (this one included)."""
-    nchunks = (int(fields[_J_WORD]) >> 16) & 0xFFFF
-    n_workers = min(n_threads, nchunks) - 1
+    n_workers = min(n_threads, int(fields[_J_NCHUNKS])) - 1
     if n_workers <= 0 or nbytes < _MIN_PARALLEL_BYTES:
         _run_alone(fields)
         return
+    fields[_J_ACTIVE] = n_workers
     _get_team(n_workers).run(fields)
 
 
@@ -1104,7 +1184,7 @@ def _make_job(w64, b, X, y, sw, has_sw):
         block = max(16, min(_F_BLOCK_BYTES // row_bytes, -(-m // nchunks)))
         rows4, ahead = False, 0
     fields = np.array(
-        [nchunks << 16, 0, kind, m, n, _address(X), _address(y), _address(sw), has_sw,
+        [nchunks << 16, 0, 0, 0, 0, nchunks, kind, m, n, _address(X), _address(y), _address(sw), has_sw,
          _address(w64), _bits_of_float(b), _address(acc), _address(out), block, rows4, ahead],
         dtype=np.int64,
     )
@@ -1206,7 +1286,7 @@ def warm_up(verbose=False):
     layout, and the pipelined one for float32 rows of 2 KiB or more) are
     compiled together, as the one function that runs a chunk of any job;
     "threads" is the worker threads' loop. A compile happens once per machine
-    and numba version; later processes only load (0.01-0.5 s).
+    and numba version; later processes only load (about 0.3 s).
     """
     if numba is None:
         return {}
@@ -1215,7 +1295,9 @@ def warm_up(verbose=False):
     fused_loss_and_grad(np.zeros(3), 0.0, np.ones((5, 3)), np.array([0.0, 1, 0, 1, 1]), None, 0.0, n_threads=1)
     times["kernels"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    _serve(np.zeros(_JOB_WORDS, dtype=np.int64), 1, 0, 0)
+    idle_job = np.zeros(_JOB_WORDS, dtype=np.int64)  # no chunks: nothing to do
+    _serve(idle_job, 0, 1, 0, 0)
+    _close(idle_job)
     times["threads"] = time.perf_counter() - t0
     if verbose:
         for key, seconds in times.items():
