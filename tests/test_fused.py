@@ -1,5 +1,7 @@
 """The compiled single-pass kernel equals the NumPy kernel and the lecture's loop."""
 
+import time
+
 import numba
 import numpy as np
 import pytest
@@ -194,8 +196,11 @@ def test_an_interrupted_call_leaves_no_chunk_running(rng, monkeypatch):
     run_job = _fused._run_job
 
     def interrupted(job, spin_rounds, take_chunks):
-        _fused._claim_ready(job, 0)  # let the worker start, if it is awake
+        time.sleep(0.0002)  # the worker, awake from the calls before, takes chunks meanwhile
         raise KeyboardInterrupt
+
+    for _ in range(3):
+        _fused.fused_loss_and_grad(w, b, X, y, s, 0.0, n_threads=2)
 
     monkeypatch.setattr(_fused, "_run_job", interrupted)
     with pytest.raises(KeyboardInterrupt):
@@ -208,6 +213,30 @@ def test_an_interrupted_call_leaves_no_chunk_running(rng, monkeypatch):
         J, dw, db = _fused.fused_loss_and_grad(w, b, X, y, s, 0.0, n_threads=2)
         assert J == expected[0] and db == expected[2]
         np.testing.assert_array_equal(dw, expected[1])
+
+
+@numba.njit
+def _claim_one(job):
+    return _fused._claim(job)
+
+
+def test_closing_a_job_waits_for_the_chunks_taken_and_no_more(rng):
+    import threading
+
+    fields, acc, out, arrays = _job(rng)
+    _fused._publish(fields, (7 << 32) | int(fields[_fused._J_WORD]))
+    assert _claim_one(fields) == 0  # a busy worker holds chunk 0
+    closer = threading.Thread(target=_fused._close, args=(fields,))  # compiled: no GIL
+    closer.start()
+    closer.join(0.05)
+    assert closer.is_alive()  # waits for the chunk out
+    word = int(fields[_fused._J_WORD])
+    assert word >> 32 == 7 and word & 0xFFFF == (word >> 16) & 0xFFFF == 1  # shrunk to that chunk
+    assert _claim_one(fields) == -1  # nothing more to take
+    fields[_fused._J_DONE] += 1  # the worker finishes its chunk
+    closer.join(5)
+    assert not closer.is_alive()
+    _fused._close(fields)  # closing it again, as a second interrupt would, waits for nothing
 
 
 def test_concurrent_callers_get_their_own_results(rng):

@@ -724,14 +724,16 @@ if numba is not None:
                     _chunk_c(w, b, X32, y32, sw32, has_sw, r0, r1, acc, out, k, block, rows4, ahead)
 
     @njit(**_OPTS)
-    def _take_chunks(job, worker):
+    def _take_chunks(job, worker_index):
         """Run chunks of the current job until none is left.
 
-        A chunk that fails (a scratch buffer it cannot allocate) is counted in
-        _J_FAILED, for the caller to raise; it is counted done all the same,
-        so that nobody waits for it. ``worker``: counted in _J_HELPED too.
+        ``worker_index``: -1 for the caller; a worker's index, for a worker,
+        which stops when the job allows fewer workers (_J_ACTIVE) and counts
+        its chunks in _J_HELPED too. A chunk that fails (a scratch buffer it
+        cannot allocate) is counted in _J_FAILED, for the caller to raise; it
+        is counted done all the same, so that nobody waits for it.
         """
-        while True:
+        while worker_index < job[_J_ACTIVE]:
             k = _claim(job)
             if k < 0:
                 return
@@ -739,7 +741,7 @@ if numba is not None:
                 _do_chunk(job, k)
             except Exception:
                 _fetch_add(job, _J_FAILED, 1)
-            if worker:
+            if worker_index >= 0:
                 _fetch_add(job, _J_HELPED, 1)
             _fetch_add(job, _J_DONE, 1)
 
@@ -762,7 +764,7 @@ if numba is not None:
         idle = 0
         while idle < spin_rounds + nap_rounds + long_nap_rounds:
             if _claim_ready(job, worker_index):
-                _take_chunks(job, True)
+                _take_chunks(job, worker_index)
                 idle = 0
             else:
                 if idle < spin_rounds:
@@ -800,20 +802,25 @@ if numba is not None:
         tests) leaves every chunk to the workers.
         """
         if take_chunks:
-            _take_chunks(job, False)
+            _take_chunks(job, -1)
         _wait_done(job, job[_J_NCHUNKS], spin_rounds)
         return _load_acquire(job, _J_FAILED)
 
     @njit(**_OPTS)
     def _close(job):
-        """End a job early: no chunk is taken any more; wait for those already taken."""
+        """End a job early: no chunk is taken any more; wait for those already taken.
+
+        The job shrinks to the chunks already taken (its first word says so),
+        so that closing it again, or a finished job, waits for nothing more.
+        """
         while True:
             word = _load_acquire(job, _J_WORD)
             nchunks = (word >> 16) & 0xFFFF
-            taken = word & 0xFFFF
-            if taken >= nchunks or _compare_exchange(job, _J_WORD, word, word - taken + nchunks):
+            taken = min(word & 0xFFFF, nchunks)
+            shrunk = ((word >> 32) << 32) | (taken << 16) | taken
+            if taken == nchunks or _compare_exchange(job, _J_WORD, word, shrunk):
                 break
-        _wait_done(job, min(taken, nchunks), 0)
+        _wait_done(job, taken, 0)
 
     @njit(**_OPTS)
     def _reduce(acc, out):
@@ -934,7 +941,7 @@ class _Team:
                 # and the end: the job's arrays are about to be freed, so no
                 # worker may take another chunk, and those taken must finish.
                 # (If the job was not published yet, the previous one is
-                # closed: it is finished, so nothing happens.)
+                # closed again: finished or closed, it waits for nothing.)
                 _close(job)
                 raise
             fields[_J_DONE:_J_ACTIVE] = job[_J_DONE:_J_ACTIVE]
@@ -1026,9 +1033,9 @@ def _get_team(n_workers):
         _reset_team_after_fork()
     with _team_lock:
         if _team is None or _team.n_workers < n_workers:
-            if _team is not None:
-                _team.retire()
-            _team = _Team(n_workers)
+            old, _team = _team, _Team(n_workers)  # built first: if that fails, the old team stays
+            if old is not None:
+                old.retire()
         return _team
 
 
