@@ -20,6 +20,9 @@ numpy    ``logitdescent.kernel.loss_and_grad`` (the current NumPy kernel).
 fused    ``logitdescent._fused.fused_loss_and_grad`` (Numba, one pass).
 sklearn  scikit-learn's ``LinearModelLoss(HalfBinomialLoss(), fit_intercept=True)
          .loss_gradient`` with ``n_threads`` = Numba's thread count.
+
+:func:`build_anatomy` gives the fused kernel's steps as separate methods
+(used by ``ldbench/s1_kernel.py`` for the in-cache shape).
 """
 
 from __future__ import annotations
@@ -95,6 +98,124 @@ def build_methods(X, y, w, b, C, n_threads):
     except Exception as exc:  # pragma: no cover - private API may move
         print(f"(sklearn LinearModelLoss unavailable: {exc!r})")
     return methods
+
+
+# ------------------------------------------------------------- anatomy
+# Where the time of one fused evaluation goes on an in-cache X (m = 1e4): the
+# kernel's three steps timed apart on one thread, with the kernel's own
+# compiled pieces, next to one-thread and two-thread gemv and the whole call.
+
+_ANATOMY_PARTS = None
+
+
+def _anatomy_parts():
+    """The compiled step loops (built on first use: they need numba)."""
+    global _ANATOMY_PARTS
+    if _ANATOMY_PARTS is None:
+        from numba import njit
+
+        from logitdescent import _fused
+
+        @njit(nogil=True, error_model="numpy")
+        def score(X, w, b, z):
+            n = X.shape[1]
+            for i in range(X.shape[0]):
+                z[i] = _fused._dot_row(X, i, w, n) + b
+
+        @njit(nogil=True, fastmath={"contract"}, error_model="numpy")
+        def accumulate(X, rows, dz, a):
+            # a += dz_i x_i, four rows per pass as in the kernel, over the first
+            # `rows` rows again and again (so they stay in L1), m rows in all
+            m, n = X.shape
+            for j in range(n):
+                a[j] = 0.0
+            for q in range(0, m - rows + 1, rows):
+                for i in range(0, rows, 4):
+                    g0 = dz[q + i]
+                    g1 = dz[q + i + 1]
+                    g2 = dz[q + i + 2]
+                    g3 = dz[q + i + 3]
+                    for j in range(n):
+                        a[j] += (g0 * np.float64(X[i, j]) + g1 * np.float64(X[i + 1, j])) + (
+                            g2 * np.float64(X[i + 2, j]) + g3 * np.float64(X[i + 3, j])
+                        )
+
+        @njit(nogil=True, error_model="numpy")
+        def loss(z, y, block):
+            # as in the kernel: block by block, in scratch arrays of one block
+            # (a single loop over all of z ran 4x slower in some runs, with
+            # some placements of the three long arrays in memory)
+            m = z.shape[0]
+            zb = np.empty(block)
+            lb = np.empty(block)
+            c = 0.0
+            for q in range(0, m, block):
+                nr = min(block, m - q)
+                zb[:nr] = z[q:q + nr]
+                _fused._loss_block(zb, y, y[:0], False, q, nr, lb)
+                for r in range(nr):
+                    c += lb[r]
+            return c
+
+        _ANATOMY_PARTS = score, loss, accumulate
+    return _ANATOMY_PARTS
+
+
+#: Anatomy methods, in table order, with what each one measures.
+ANATOMY_LABELS = {
+    "gemv_1t": "X @ v, one BLAS thread",
+    "score": "step 1: scores z = Xw + b (one read of X, the kernel's row dot)",
+    "loss": "step 2: losses and dz from z (no X)",
+    "accumulate": "step 3: dw += dz_i x_i, four rows a pass, rows in L1",
+    "fused_1t": "whole fused call, one thread",
+    "gemv": "X @ v, all BLAS threads",
+    "fused": "whole fused call, all threads",
+}
+
+
+def build_anatomy(X, y, w, b):
+    """Callables for :data:`ANATOMY_LABELS` (each evaluates over all of ``X``'s rows).
+
+    ``accumulate`` re-reads the first rows that fit in 24 KiB (a multiple of
+    four, so L1-resident), as many times as make ``m`` rows: the fastest the
+    kernel's third step can be, since the kernel re-reads its rows from cache.
+    """
+    import threadpoolctl
+
+    from logitdescent import _fused
+
+    score, loss, accumulate = _anatomy_parts()
+    m, n = X.shape
+    dtype = X.dtype
+    wd = w.astype(dtype)
+    w64 = np.asarray(w, dtype=np.float64)
+    z = np.empty(m)
+    a = np.empty(n)
+    rows = max(4, min(m, (24 * 1024) // (n * X.itemsize)) // 4 * 4)
+    score(X, w64, b, z)
+    dz = expit(z) - y
+    block = int(_fused._make_job(w64, b, X, y, y[:0], False)[0][_fused._J_BLOCK])
+    blas = [lib for lib in threadpoolctl.ThreadpoolController().lib_controllers if lib.user_api == "blas"]
+    threads = [lib.num_threads for lib in blas]
+
+    def gemv_1t():
+        for lib in blas:
+            lib.set_num_threads(1)
+        try:
+            return X @ wd
+        finally:
+            for lib, t in zip(blas, threads):
+                lib.set_num_threads(t)
+
+    return {
+        "gemv_1t": gemv_1t,
+        "score": lambda: score(X, w64, b, z),
+        "loss": lambda: loss(z, y, block),
+        "accumulate": lambda: accumulate(X, rows, dz, a),
+        "fused_1t": lambda: _fused.fused_loss_and_grad(wd, b, X, y, None, 0.0, n_threads=1),
+        "gemv": lambda: X @ wd,
+        "fused": lambda: _fused.fused_loss_and_grad(wd, b, X, y, None, 0.0),
+    }
 
 
 def bench_one(methods, repeats, warm=1, min_sample_s=0.02, settle_s=0.0, warm_s=0.0):

@@ -16,6 +16,8 @@ METHODS = ("gemv", "fused", "numpy", "naive", "sklearn")
 SETTLE_S = 0.2
 #: Untimed calls before each timed sample, seconds: the first calls after a pause run slower.
 WARM_S = 0.02
+#: The first shape with at most this many elements (in cache) also gets the anatomy table.
+ANATOMY_MAX_ELEMS = 1_000_000
 LABELS = {
     "gemv": "X @ v (one read)",
     "fused": "logitdescent fused",
@@ -47,6 +49,8 @@ def run(cfg):
     n_threads = numba.get_num_threads()
     rows = []
     results = []
+    anatomy_shape = None  # the in-cache shape whose steps are timed apart
+    anatomy = {}  # dtype name -> median seconds of each anatomy method
     for m, n in cfg.kernel_shapes:
         rng = np.random.default_rng(cfg.seed + 10)
         X64 = normal_matrix(rng, m, n)
@@ -71,6 +75,11 @@ def run(cfg):
                             "median_s": med, "fused_vs_numpy_relerr": err})
             log(f"kernel {m}x{n} {np.dtype(dtype).name}: fused {fused_ratio:.2f}x gemv"
                 + (f", fused vs NumPy rel. err {err:.1e}" if err is not None else ""))
+            if m * n <= ANATOMY_MAX_ELEMS and anatomy_shape in (None, (m, n)):
+                anatomy_shape = (m, n)
+                parts = bench_kernel.build_anatomy(X, y, w, 0.1)
+                med, _ = bench_kernel.bench_one(parts, cfg.kernel_repeats, settle_s=SETTLE_S, warm_s=WARM_S)
+                anatomy[np.dtype(dtype).name] = results[-1]["anatomy_median_s"] = med
             del X, y, methods
             gc.collect()
         del X64
@@ -80,4 +89,36 @@ def run(cfg):
     errs = [r["fused_vs_numpy_relerr"] for r in results if r["fused_vs_numpy_relerr"] is not None]
     if errs:
         rep.text(f"Fused vs NumPy kernel (float64), max relative difference of J, dw, db: {max(errs):.1e}.\n")
+    if anatomy:
+        _anatomy_table(rep, anatomy_shape, anatomy)
     return rep, results
+
+
+def _anatomy_table(rep, shape, anatomy):
+    """Where the in-cache shape's time goes: the kernel's steps timed apart (``anatomy``: dtype -> medians)."""
+    m, n = shape
+    dtypes = list(anatomy)
+    rep.text(
+        f"**Where the time goes at {m:.0e} x {n}** (X in cache; the goal this shape misses). The fused "
+        "kernel's three steps, each timed apart on one thread over all m rows with the kernel's own "
+        "compiled pieces (`bench_kernel.build_anatomy`), next to one- and all-thread gemv and the whole "
+        "call; the same interleaved rounds as above, ratios to the all-thread `X @ v`. Step 3 re-reads "
+        "rows held in L1, its best case.\n"
+    )
+
+    def steps(a):
+        return a["score"] + a["loss"] + a["accumulate"]
+
+    def timed(t, a):
+        return f"{fmt_time(t)} ({t / a['gemv']:.2f}x)"
+
+    rows = [[label] + [timed(anatomy[d][name], anatomy[d]) for d in dtypes]
+            for name, label in bench_kernel.ANATOMY_LABELS.items()]
+    rows.append(["steps 1 + 2 + 3, one thread"] + [timed(steps(anatomy[d]), anatomy[d]) for d in dtypes])
+    ratios = {
+        "whole call / sum of steps, one thread": lambda a: a["fused_1t"] / steps(a),
+        "all-thread speed-up of the fused call": lambda a: a["fused_1t"] / a["fused"],
+        "all-thread speed-up of gemv": lambda a: a["gemv_1t"] / a["gemv"],
+    }
+    rows += [[label] + [f"{f(anatomy[d]):.2f}" for d in dtypes] for label, f in ratios.items()]
+    rep.table(["", *dtypes], rows, align="l" + "r" * len(dtypes))
