@@ -131,14 +131,7 @@ def _anatomy_parts():
                 a[j] = 0.0
             for q in range(0, m - rows + 1, rows):
                 for i in range(0, rows, 4):
-                    g0 = dz[q + i]
-                    g1 = dz[q + i + 1]
-                    g2 = dz[q + i + 2]
-                    g3 = dz[q + i + 3]
-                    for j in range(n):
-                        a[j] += (g0 * np.float64(X[i, j]) + g1 * np.float64(X[i + 1, j])) + (
-                            g2 * np.float64(X[i + 2, j]) + g3 * np.float64(X[i + 3, j])
-                        )
+                    _fused._accumulate_rows(a, X, i, dz[q + i], dz[q + i + 1], dz[q + i + 2], dz[q + i + 3], n)
 
         @njit(nogil=True, error_model="numpy")
         def loss(z, y, block):

@@ -517,21 +517,10 @@ if numba is not None:
                     if pf < pf_end:
                         _prefetch(pf)
                     pf += 64
-                i = q + r
-                g0 = zb[r]
-                g1 = zb[r + 1]
-                g2 = zb[r + 2]
-                g3 = zb[r + 3]
-                for j in range(n):
-                    a[j] += (g0 * np.float64(X[i, j]) + g1 * np.float64(X[i + 1, j])) + (
-                        g2 * np.float64(X[i + 2, j]) + g3 * np.float64(X[i + 3, j])
-                    )
+                _accumulate_rows(a, X, q + r, zb[r], zb[r + 1], zb[r + 2], zb[r + 3], n)
                 r += 4
             while r < nr:
-                i = q + r
-                g0 = zb[r]
-                for j in range(n):
-                    a[j] += g0 * np.float64(X[i, j])
+                _accumulate_row(a, X, q + r, zb[r], n)
                 r += 1
         out[k, 0] = c
         out[k, 1] = gs
