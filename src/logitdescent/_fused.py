@@ -105,12 +105,14 @@ one for long float32 rows, compiled together into the one function that runs
 a chunk of any job (``y`` and ``sample_weight`` are converted to ``X.dtype``
 -- free when they already are -- and a missing ``sample_weight`` is an empty
 array plus a flag). The job's array addresses are written by a small
-compiled function (``_store_addresses``, typed by ``X``'s dtype and layout:
-four signatures); in Python they cost about 7 us of a call's 20 us fixed cost
-(measured on an 8-row X; now 11-15 us), which a mini-batch solver pays per
-batch. :func:`warm_up` compiles or loads all of them and the workers' loop
-and returns the seconds each took: about 12-17 s to compile, 0.3 s to load
-from the cache.
+compiled function (``_store_addresses``); in Python they cost about 7 us of
+a call's 20 us fixed cost (measured on an 8-row X; now 11-15 us), which a
+mini-batch solver pays per batch. It is typed by the arrays' dtype, layout
+and writeability: each combination is compiled once per machine (about 0.1
+s), then loaded from the cache (2-4 ms). :func:`warm_up` compiles or loads
+the kernels, the four writeable float32/float64 x C/F signatures of
+``_store_addresses`` and the workers' loop and returns the seconds each took:
+about 12-17 s to compile, 0.3 s to load from the cache.
 """
 
 from __future__ import annotations
