@@ -54,6 +54,46 @@ def test_fused_float32_computes_in_float64(rng, order, shape, scale):
     np.testing.assert_allclose(db, db_np, rtol=1e-11)
 
 
+def _panel_edges(itemsize):
+    """Row lengths at the register tiles' vector and panel edges, short rows only (< 2 KiB)."""
+    lanes, columns = _fused._TILE_LANES, _fused._TILE_COLUMNS
+    edges = {1, lanes - 1, lanes, lanes + 1, columns - 1, columns, columns + 1, 2 * columns + 3, 100}
+    return sorted(n for n in edges if 0 < n * itemsize < _fused._ROWS4_MIN_BYTES)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_register_tiles_equal_numpy_at_panel_edges(rng, dtype):
+    itemsize = np.dtype(dtype).itemsize
+    for n in _panel_edges(itemsize):
+        # 1003 rows: chunks and blocks of rows that are not multiples of 4 or 8
+        X, y, w, b, s = random_problem(rng, m=1003, n=n, dtype=dtype, scale=0.3)
+        fields = _fused._make_job(w.astype(np.float64), b, X, y, s, True)[0]
+        assert fields[_fused._J_ROWS4] == 0 and fields[_fused._J_AHEAD] == 0  # the tiled loops
+        (J, dw, db), (J_np, dw_np, db_np) = both_kernels(w.astype(np.float64), b, X, y, s, 0.01)
+        np.testing.assert_allclose(J, J_np, rtol=1e-13, err_msg=f"n={n}")
+        rtol = 1e-11 if dtype == np.float64 else 2e-7  # float32: dw's final rounding
+        np.testing.assert_allclose(dw, dw_np, rtol=rtol, atol=1e-12, err_msg=f"n={n}")
+        np.testing.assert_allclose(db, db_np, rtol=1e-11, atol=1e-15, err_msg=f"n={n}")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_short_rows_out_of_cache_take_the_plain_loops_to_the_same_result(rng, dtype, monkeypatch):
+    X, y, w, b, s = random_problem(rng, m=2001, n=100, dtype=dtype, scale=0.3)
+    w = w.astype(np.float64)
+    tiled = _fused.fused_loss_and_grad(w, b, X, y, s, 0.0)
+    monkeypatch.setattr(_fused, "_PREFETCH_MIN_BYTES", 0)  # "out of cache": the prefetching plain loops
+    assert _fused._make_job(w, b, X, y, s, True)[0][_fused._J_AHEAD] > 0
+    plain = _fused.fused_loss_and_grad(w, b, X, y, s, 0.0)
+    np.testing.assert_allclose(plain[0], tiled[0], rtol=1e-14)
+    np.testing.assert_allclose(plain[1], tiled[1], rtol=1e-12 if dtype == np.float64 else 2e-7, atol=1e-15)
+    np.testing.assert_allclose(plain[2], tiled[2], rtol=1e-12, atol=1e-16)
+
+
+def test_register_tiles_fit_the_vector_registers():
+    assert 1 <= _fused._TILE_VECTORS <= 16
+    assert _fused._TILE_COLUMNS == _fused._TILE_LANES * _fused._TILE_VECTORS
+
+
 def test_fused_equals_lecture_loop(rng):
     X, y, w, b, s = random_problem(rng, m=60, n=4)
     l2 = penalty_strength(0.5, s.sum())
