@@ -117,7 +117,9 @@ and writeability: each combination is compiled once per machine (about 0.1
 s), then loaded from the cache (2-4 ms). :func:`warm_up` compiles or loads
 the kernels, the four writeable float32/float64 x C/F signatures of
 ``_store_addresses`` and the workers' loop and returns the seconds each took:
-about 12-17 s to compile, 0.3 s to load from the cache.
+about 20-25 s and 7 s to compile (13-15 s and 4 s before the register tiles,
+whose last panel is compiled for every vector count), 0.3 s to load from the
+cache.
 """
 
 from __future__ import annotations
