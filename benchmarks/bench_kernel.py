@@ -117,21 +117,25 @@ def _anatomy_parts():
         from logitdescent import _fused
 
         @njit(nogil=True, error_model="numpy")
-        def score(X, w, b, z):
-            n = X.shape[1]
-            for i in range(X.shape[0]):
-                z[i] = _fused._dot_row(X, i, w, n) + b
+        def score(X, w, b, z, block):
+            # as the kernel does for short rows in cache: block by block, with
+            # the register-tiled loop, z starting at the intercept
+            m = X.shape[0]
+            for i in range(m):
+                z[i] = b
+            for q in range(0, m, block):
+                nr = min(block, m - q)
+                _fused._score_rows_tiled(z[q:q + nr], X, w, q, nr)
 
-        @njit(nogil=True, fastmath={"contract"}, error_model="numpy")
+        @njit(nogil=True, error_model="numpy")
         def accumulate(X, rows, dz, a):
-            # a += dz_i x_i, four rows per pass as in the kernel, over the first
-            # `rows` rows again and again (so they stay in L1), m rows in all
+            # a += dz_i x_i with the register-tiled loop, over the first `rows`
+            # rows again and again (so they stay in L1), m rows in all
             m, n = X.shape
             for j in range(n):
                 a[j] = 0.0
             for q in range(0, m - rows + 1, rows):
-                for i in range(0, rows, 4):
-                    _fused._accumulate_rows(a, X, i, dz[q + i], dz[q + i + 1], dz[q + i + 2], dz[q + i + 3], n)
+                _fused._accumulate_rows_tiled(a, X, dz[q:q + rows], 0, rows)
 
         @njit(nogil=True, error_model="numpy")
         def loss(z, y, block):
@@ -157,9 +161,9 @@ def _anatomy_parts():
 #: Anatomy methods, in table order, with what each one measures.
 ANATOMY_LABELS = {
     "gemv_1t": "X @ v, one BLAS thread",
-    "score": "step 1: scores z = Xw + b (one read of X, the kernel's row dot)",
+    "score": "step 1: scores z = Xw + b (one read of X, the kernel's register-tiled loop)",
     "loss": "step 2: losses and dz from z (no X)",
-    "accumulate": "step 3: dw += dz_i x_i, four rows a pass, rows in L1",
+    "accumulate": "step 3: dw += dz_i x_i, register-tiled, rows in L1",
     "fused_1t": "whole fused call, one thread",
     "gemv": "X @ v, all BLAS threads",
     "fused": "whole fused call, all threads",
@@ -172,6 +176,8 @@ def build_anatomy(X, y, w, b):
     ``accumulate`` re-reads the first rows that fit in 24 KiB (a multiple of
     four, so L1-resident), as many times as make ``m`` rows: the fastest the
     kernel's third step can be, since the kernel re-reads its rows from cache.
+    Steps 1 and 3 are the register-tiled loops, the kernel's path for short
+    rows (under 2 KiB) with X in cache: what the in-cache shape takes.
     """
     import threadpoolctl
 
@@ -185,9 +191,9 @@ def build_anatomy(X, y, w, b):
     z = np.empty(m)
     a = np.empty(n)
     rows = max(4, min(m, (24 * 1024) // (n * X.itemsize)) // 4 * 4)
-    score(X, w64, b, z)
-    dz = expit(z) - y
     block = int(_fused._make_job(w64, b, X, y, y[:0], False)[0][_fused._J_BLOCK])
+    score(X, w64, b, z, block)
+    dz = expit(z) - y
     blas = [lib for lib in threadpoolctl.ThreadpoolController().lib_controllers if lib.user_api == "blas"]
     threads = [lib.num_threads for lib in blas]
 
@@ -202,7 +208,7 @@ def build_anatomy(X, y, w, b):
 
     return {
         "gemv_1t": gemv_1t,
-        "score": lambda: score(X, w64, b, z),
+        "score": lambda: score(X, w64, b, z, block),
         "loss": lambda: loss(z, y, block),
         "accumulate": lambda: accumulate(X, rows, dz, a),
         "fused_1t": lambda: _fused.fused_loss_and_grad(wd, b, X, y, None, 0.0, n_threads=1),
