@@ -99,11 +99,13 @@ def _anatomy_table(rep, shape, anatomy):
     m, n = shape
     dtypes = list(anatomy)
     rep.text(
-        f"**Where the time goes at {m:.0e} x {n}** (X in cache; the goal this shape misses). The fused "
-        "kernel's three steps, each timed apart on one thread over all m rows with the kernel's own "
-        "compiled pieces (`bench_kernel.build_anatomy`), next to one- and all-thread gemv and the whole "
-        "call; the same interleaved rounds as above, ratios to the all-thread `X @ v`. Step 3 re-reads "
-        "rows held in L1, its best case.\n"
+        f"**Where the time goes at {m:.0e} x {n}** (X in cache). The fused kernel's three steps, each "
+        "timed apart on one thread over all m rows (`bench_kernel.build_anatomy`: the register-tiled "
+        "scoring and gradient loops and the loss loop, which the kernel runs block by block for rows "
+        "longer than one register panel; rows of one panel, as here, get the same arithmetic in a "
+        "single loop, 8 rows at a time), next to one- and all-thread gemv and the whole call; the same "
+        "interleaved rounds as above, ratios to the all-thread `X @ v`. Step 3 re-reads rows held in "
+        "L1, its best case.\n"
     )
 
     def steps(a):
