@@ -156,6 +156,7 @@ def test_warm_up_compiles_every_kernel():
     assert times.keys() == {"kernels", "threads"}
     # _run_job (the caller's part) holds the one function that runs a chunk of any job
     assert _fused._run_job.signatures and _fused._serve.signatures
+    assert _fused.warm_up(threads=False).keys() == {"kernels"}  # what the CLI compiles before a fit
 
 
 # ------------------------------------------------------------------ the thread team

@@ -1685,14 +1685,15 @@ def fused_loss_and_grad(w, b, X, y, sample_weight, l2, *, weight_sum=None, n_thr
     return J, dw.astype(dtype, copy=False), db
 
 
-def warm_up(verbose=False):
+def warm_up(verbose=False, threads=True):
     """Compile, or load from the on-disk cache, the kernels and the worker loop.
 
     Returns ``{"kernels": seconds, "threads": seconds}`` and records it in
     :data:`compile_times`: the five kernels ({float32, float64} x {C, F}
     layout, and the pipelined one for float32 rows of 2 KiB or more) are
     compiled together, as the one function that runs a chunk of any job;
-    "threads" is the worker threads' loop. A compile happens once per machine
+    "threads" is the worker threads' loop (left out with ``threads=False``:
+    an X under 256 KiB never needs it). A compile happens once per machine
     and numba version; later processes only load (about 0.3 s).
     """
     if numba is None:
@@ -1705,11 +1706,12 @@ def warm_up(verbose=False):
             X = np.ones((5, 3), dtype=dtype, order=order)
             fused_loss_and_grad(np.zeros(3), 0.0, X, y, None, 0.0, n_threads=1)
     times["kernels"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    idle_job = np.zeros(_JOB_WORDS, dtype=np.int64)  # no chunks: nothing to do
-    _serve(idle_job, 0, 1, 0, 0)
-    _close(idle_job)
-    times["threads"] = time.perf_counter() - t0
+    if threads:
+        t0 = time.perf_counter()
+        idle_job = np.zeros(_JOB_WORDS, dtype=np.int64)  # no chunks: nothing to do
+        _serve(idle_job, 0, 1, 0, 0)
+        _close(idle_job)
+        times["threads"] = time.perf_counter() - t0
     if verbose:
         for key, seconds in times.items():
             print(f"logitdescent fused kernel {key}: {seconds:.2f} s")

@@ -20,6 +20,7 @@ import contextlib
 import json
 import math
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -426,6 +427,26 @@ def _progress(max_iter, print_every, quiet, models=None):
         bar.close()
 
 
+def _compile_kernel():
+    """Compile (or load from Numba's cache) the fused kernel before the fit is timed.
+
+    The first run on a machine compiles it for most of a minute; a terminal
+    is told so after a second, and the reported fit time leaves it out.
+    """
+    from . import _fused
+
+    if not _fused.is_available():
+        return
+    notice = threading.Timer(1.0, click.echo, args=(
+        f"{PROG}: compiling the fused kernel (once per machine; up to a minute)...",), kwargs={"err": True})
+    if sys.stderr.isatty():
+        notice.start()
+    try:
+        _fused.warm_up(threads=False)
+    finally:
+        notice.cancel()
+
+
 def _fit(model, X, y, *, print_every, quiet):
     """Fit ``model``; returns the wall time in seconds.
 
@@ -436,6 +457,7 @@ def _fit(model, X, y, *, print_every, quiet):
     models = None
     if classes.size > 2 and classifier.multiclass == "ovr":
         models = [f"{_label(label)!r} vs rest" for label in classes]
+    _compile_kernel()
     with _progress(classifier.max_iter, print_every, quiet, models) as callback, \
             warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
