@@ -466,6 +466,35 @@ if numba is not None:
     def _ir_arrays(context, builder, signature, args, count):
         return [context.make_array(t)(context, builder, v) for t, v in zip(signature.args[:count], args[:count])]
 
+    def _ir_row_dot(builder, X, start, element, w_panel, masks):
+        """The panel's part of one row's dot product: ``X[start:] . w_panel`` as a float64 scalar.
+
+        Four partial sums over the panel's vectors, added pairwise, then across
+        the lanes (reassociated: the order is fixed by the panel's shape).
+        """
+        sums = [None] * 4
+        for k, w_vector in enumerate(w_panel):
+            x = _ir_load(builder, X, builder.add(start, _I64(k * _TILE_LANES)), element, masks[k])
+            i = k % 4
+            sums[i] = builder.fmul(x, w_vector) if sums[i] is None else _ir_fma(builder, x, w_vector, sums[i])
+        sums = [v for v in sums if v is not None]
+        while len(sums) > 1:
+            sums = [builder.fadd(sums[i], sums[i + 1]) if i + 1 < len(sums) else sums[i]
+                    for i in range(0, len(sums), 2)]
+        return _ir_sum_lanes(builder, sums[0])
+
+    def _ir_sum_lanes(builder, vector):
+        """The sum of a vector's lanes (reassociated: a fixed tree of additions)."""
+        d = _ir.DoubleType()
+        reduce_add = _ir_intrinsic(builder, f"llvm.vector.reduce.fadd.v{_TILE_LANES}f64", d, [d, _VD])
+        return builder.call(reduce_add, [_ir.Constant(d, -0.0), vector], fastmath=("reassoc", "nsz"))
+
+    def _ir_add_row(builder, tiles, g, X, start, element, masks):
+        """``tiles[k] += g * X[start + k * lanes:]`` for the panel's vectors (``g``: a splat)."""
+        for k, tile in enumerate(tiles):
+            x = _ir_load(builder, X, builder.add(start, _I64(k * _TILE_LANES)), element, masks[k])
+            builder.store(_ir_fma(builder, g, x, builder.load(tile)), tile)
+
     @_intrinsic
     def _score_rows_tiled(typingctx, z, X, w, r0, nr):
         """``z[r] += X[r0 + r] . w`` for ``r < nr`` (C-contiguous X), in register panels.
@@ -479,8 +508,6 @@ if numba is not None:
             r0, nr = args[3], args[4]
             element = context.get_data_type(signature.args[1].dtype)
             n = _cgutils.unpack_tuple(builder, X_ary.shape, 2)[1]
-            reduce_add = _ir_intrinsic(builder, f"llvm.vector.reduce.fadd.v{_TILE_LANES}f64",
-                                       _ir.DoubleType(), [_ir.DoubleType(), _VD])
 
             def panel(j0, vectors, tail):
                 masks = [None] * (vectors - 1) + [tail]
@@ -488,17 +515,7 @@ if numba is not None:
                                     masks[k]) for k in range(vectors)]
                 with _cgutils.for_range(builder, nr) as row:
                     start = builder.add(builder.mul(builder.add(r0, row.index), n), j0)
-                    sums = [None] * 4
-                    for k in range(vectors):
-                        x = _ir_load(builder, X_ary.data, builder.add(start, _I64(k * _TILE_LANES)), element, masks[k])
-                        i = k % 4
-                        sums[i] = builder.fmul(x, w_panel[k]) if sums[i] is None else _ir_fma(builder, x, w_panel[k], sums[i])
-                    sums = [v for v in sums if v is not None]
-                    while len(sums) > 1:
-                        sums = [builder.fadd(sums[i], sums[i + 1]) if i + 1 < len(sums) else sums[i]
-                                for i in range(0, len(sums), 2)]
-                    total = builder.call(reduce_add, [_ir.Constant(_ir.DoubleType(), -0.0), sums[0]],
-                                         fastmath=("reassoc", "nsz"))
+                    total = _ir_row_dot(builder, X_ary.data, start, element, w_panel, masks)
                     zp = builder.gep(z_ary.data, [row.index])
                     builder.store(builder.fadd(builder.load(zp), total), zp)
 
@@ -530,9 +547,7 @@ if numba is not None:
                 with _cgutils.for_range(builder, nr) as row:
                     g = _ir_splat(builder, builder.load(builder.gep(dz_ary.data, [row.index])), _VD)
                     start = builder.add(builder.mul(builder.add(r0, row.index), n), j0)
-                    for k in range(vectors):
-                        x = _ir_load(builder, X_ary.data, builder.add(start, _I64(k * _TILE_LANES)), element, masks[k])
-                        builder.store(_ir_fma(builder, g, x, builder.load(tiles[k])), tiles[k])
+                    _ir_add_row(builder, tiles[:vectors], g, X_ary.data, start, element, masks)
                 for k in range(vectors):
                     index = builder.add(j0, _I64(k * _TILE_LANES))
                     _ir_store(builder, builder.load(tiles[k]), a_ary.data, index, masks[k])
@@ -597,7 +612,6 @@ if numba is not None:
             n = _cgutils.unpack_tuple(builder, X_ary.shape, 2)[1]
             L = _TILE_LANES
             d = _ir.DoubleType()
-            reduce_add = _ir_intrinsic(builder, f"llvm.vector.reduce.fadd.v{L}f64", d, [d, _VD])
             lanes = _ir.Constant(_ir.VectorType(_I64, L), list(range(L)))
             zbuf = _cgutils.alloca_once(builder, _VD)
             zbuf_d = builder.bitcast(zbuf, d.as_pointer())
@@ -627,17 +641,7 @@ if numba is not None:
                     builder.store(zero, zbuf)
                     with _cgutils.for_range(builder, rows) as row:
                         start = builder.mul(builder.add(first, row.index), n)
-                        sums = [None] * 4
-                        for k in range(vectors):
-                            x = _ir_load(builder, X_ary.data, builder.add(start, _I64(k * L)), element, masks[k])
-                            i = k % 4
-                            sums[i] = (builder.fmul(x, w_panel[k]) if sums[i] is None
-                                       else _ir_fma(builder, x, w_panel[k], sums[i]))
-                        sums = [v for v in sums if v is not None]
-                        while len(sums) > 1:
-                            sums = [builder.fadd(sums[i], sums[i + 1]) if i + 1 < len(sums) else sums[i]
-                                    for i in range(0, len(sums), 2)]
-                        total = builder.call(reduce_add, [_ir.Constant(d, -0.0), sums[0]], fastmath=("reassoc", "nsz"))
+                        total = _ir_row_dot(builder, X_ary.data, start, element, w_panel, masks)
                         builder.store(builder.fadd(total, b), builder.gep(zbuf_d, [row.index]))
 
                 # Software-pipelined, step g: the loss of group g (a long chain of
@@ -673,14 +677,11 @@ if numba is not None:
                         with _cgutils.for_range(builder, rows) as row:  # acc += dz_r x_r, x_r from L1
                             g = _ir_splat(builder, builder.load(builder.gep(dzbuf_d, [row.index])), _VD)
                             start = builder.mul(builder.add(first, row.index), n)
-                            for k in range(vectors):
-                                x = _ir_load(builder, X_ary.data, builder.add(start, _I64(k * L)), element, masks[k])
-                                builder.store(_ir_fma(builder, g, x, builder.load(tiles[k])), tiles[k])
+                            _ir_add_row(builder, tiles[:vectors], g, X_ary.data, start, element, masks)
                 for k in range(vectors):
                     _ir_store(builder, builder.load(tiles[k]), a_ary.data, _I64(k * L), masks[k])
                 for index, acc_vec in ((0, cost_sum), (1, dz_sum)):
-                    total = builder.call(reduce_add, [_ir.Constant(d, -0.0), builder.load(acc_vec)],
-                                         fastmath=("reassoc", "nsz"))
+                    total = _ir_sum_lanes(builder, builder.load(acc_vec))
                     builder.store(total, builder.gep(out_ary.data, [_I64(index)]))
 
             vectors = builder.sdiv(builder.add(n, _I64(L - 1)), _I64(L))
