@@ -847,7 +847,9 @@ if numba is not None:
         scores, read from memory once; their losses and residuals (one
         vectorized loop); then acc += sum_r dz_r x_r, the rows re-read from
         cache. Short rows (not ``rows4``) with ``ahead`` == 0 (X in cache):
-        both X steps are the register-tiled loops. Otherwise the plain loops:
+        rows of one register panel go through :func:`_chunk_rows_fused` (the
+        whole chunk in one loop, no blocks), longer ones through the
+        register-tiled loops block by block. Otherwise the plain loops:
         rows scored four per pass over them if ``rows4`` (long rows), else one
         at a time; added to acc four rows at a time. ``ahead`` > 0:
         software-prefetch X that many bytes ahead of the rows being scored, a
