@@ -58,7 +58,7 @@ def _panel_edges(itemsize):
     """Row lengths at the register tiles' vector and panel edges, short rows only (< 2 KiB)."""
     lanes, columns = _fused._TILE_LANES, _fused._TILE_COLUMNS
     edges = {1, lanes - 1, lanes, lanes + 1, columns - 1, columns, columns + 1, 2 * columns + 3, 100}
-    return sorted(n for n in edges if 0 < n * itemsize < _fused._ROWS4_MIN_BYTES)
+    return sorted(n for n in edges if 0 < n * itemsize < _fused._LONG_ROW_BYTES)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -68,7 +68,7 @@ def test_register_tiles_equal_numpy_at_panel_edges(rng, dtype):
         # 1003 rows: chunks and blocks of rows that are not multiples of 4 or 8
         X, y, w, b, s = random_problem(rng, m=1003, n=n, dtype=dtype, scale=0.3)
         fields = _fused._make_job(w.astype(np.float64), b, X, y, s, True)[0]
-        assert fields[_fused._J_ROWS4] == 0 and fields[_fused._J_AHEAD] == 0  # the tiled loops
+        assert fields[_fused._J_SCORING] == _fused._SCORE_TILES and fields[_fused._J_AHEAD] == 0
         (J, dw, db), (J_np, dw_np, db_np) = both_kernels(w.astype(np.float64), b, X, y, s, 0.01)
         np.testing.assert_allclose(J, J_np, rtol=1e-13, err_msg=f"n={n}")
         rtol = 1e-11 if dtype == np.float64 else 2e-7  # float32: dw's final rounding
@@ -87,6 +87,46 @@ def test_short_rows_out_of_cache_take_the_plain_loops_to_the_same_result(rng, dt
     np.testing.assert_allclose(plain[0], tiled[0], rtol=1e-14)
     np.testing.assert_allclose(plain[1], tiled[1], rtol=1e-12 if dtype == np.float64 else 2e-7, atol=1e-15)
     np.testing.assert_allclose(plain[2], tiled[2], rtol=1e-12, atol=1e-16)
+
+
+@pytest.mark.parametrize("dtype, n, in_cache, scoring", [
+    (np.float64, 100, True, "_SCORE_TILES"),
+    (np.float64, 100, False, "_SCORE_ROWS1"),
+    (np.float64, 300, True, "_SCORE_ROWS1"),
+    (np.float64, 300, False, "_SCORE_ROWS1"),
+    (np.float32, 100, True, "_SCORE_TILES"),
+    (np.float32, 100, False, "_SCORE_ROWS1"),
+    (np.float32, 600, True, "_SCORE_ROWS4"),
+    (np.float32, 600, False, "_SCORE_ROWS4"),
+])
+def test_each_layout_gets_its_scoring_loop(rng, monkeypatch, dtype, n, in_cache, scoring):
+    if not in_cache:
+        monkeypatch.setattr(_fused, "_PREFETCH_MIN_BYTES", 0)
+    fields = _job(rng, m=64, n=n, dtype=dtype)[0]
+    assert fields[_fused._J_SCORING] == getattr(_fused, scoring)
+    # Long rows: float64 streams without it; float32 learns it per call (_ScheduleChoice)
+    prefetch = not in_cache and n * np.dtype(dtype).itemsize < _fused._LONG_ROW_BYTES
+    assert (fields[_fused._J_AHEAD] > 0) == prefetch
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("scoring", ["_SCORE_ROWS1", "_SCORE_ROWS4"])
+@pytest.mark.parametrize("ahead", [0, 4096])
+def test_every_plain_loop_on_long_rows_equals_numpy(rng, dtype, scoring, ahead):
+    # 1003 rows: blocks and four-row groups with remainders; scores z ~ 1
+    fields, acc, out, arrays = _job(rng, m=1003, n=301, dtype=dtype)
+    fields[_fused._J_KIND] = _fused._KIND_C64 if dtype == np.float64 else _fused._KIND_C32
+    fields[_fused._J_SCORING], fields[_fused._J_AHEAD] = getattr(_fused, scoring), ahead
+    _fused._run_alone(fields)
+    c, dw, gs = _fused._reduce(acc, out)
+    w64, b, X, y, s, _ = arrays
+    s64 = s.astype(np.float64)
+    J_np, dw_np, db_np = numpy_loss_and_grad(w64, b, X.astype(np.float64), y.astype(np.float64), s64, 0.0)
+    S = s64.sum()  # the job's sums are not yet divided by the weight sum
+    # float64 arithmetic in both, over the same float32 or float64 inputs
+    np.testing.assert_allclose(c / S, J_np, rtol=1e-13)
+    np.testing.assert_allclose(dw / S, dw_np, rtol=1e-11, atol=1e-15)
+    np.testing.assert_allclose(gs / S, db_np, rtol=1e-11, atol=1e-15)
 
 
 def test_register_tiles_fit_the_vector_registers():

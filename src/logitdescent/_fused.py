@@ -37,13 +37,16 @@ C-contiguous ``X`` (row-major, NumPy's default): the fast path
     faster than the plain loops at m=1e4, n=100. Out of cache, short rows are scored
     one at a time (one linear stream, which the hardware prefetcher follows
     best) with a software prefetch 256 KiB ahead, spread over the block's
-    work, and added to ``acc`` four rows per pass. Rows of 2 KiB or more are
-    scored four at a time (``w`` loaded once for four rows) and added four
-    rows per pass (the register tiles were no faster there). Long float32 rows
-    are pipelined instead: each step scores four rows of a block while it
-    adds four rows of the previous block to ``acc``, so that the memory
-    stream does not wait for the accumulation (the same operations in the
-    same order: the same result, bit for bit).
+    work, and added to ``acc`` four rows per pass. Rows of 2 KiB or more take
+    the plain loops in cache too (the register tiles were no faster there):
+    float64 rows scored one at a time without software prefetch (at 1e5 x
+    1000: 0.95-0.98x an ``X @ v``, against 1.20-1.26x four at a time), float32
+    rows four at a time (``w`` loaded once for four rows), each added to
+    ``acc`` four rows per pass. Long float32 rows may be pipelined instead:
+    each step scores four rows of a block while it adds four rows of the
+    previous block to ``acc``, so that the memory stream does not wait for
+    the accumulation (the same operations in the same order: the same
+    result, bit for bit).
 F-contiguous ``X`` (column-major: pandas, transposes)
     The same over blocks of rows of up to 8 MiB (L3 cache), column-oriented:
     per block ``z_blk = b + sum_j w_j X[blk, j]`` (contiguous column segments,
@@ -172,13 +175,15 @@ _C_BLOCK_BYTES = 64 * 1024
 _C_BLOCK_BYTES_LONG = 128 * 1024
 _C_BLOCK_MAX_ROWS = 256
 _F_BLOCK_BYTES = 8 * 1024 * 1024  # measured: 256 KiB blocks (L2) were 1.3-1.6x slower
-# Rows at least this long are scored four at a time (see _chunk_c).
-_ROWS4_MIN_BYTES = 2048
-# Software prefetch distance in bytes of X ahead, for short rows (scored one at
-# a time) and long float64 rows (scored four at a time); none when X is at
+# Rows at least this long are "long": they take the plain loops even in cache,
+# and long float32 rows are scored four at a time (see _make_job).
+_LONG_ROW_BYTES = 2048
+# Software prefetch distance in bytes of X ahead, for short rows and long
+# float64 rows (both scored one row at a time); none when X is at
 # most _PREFETCH_MIN_BYTES (likely in cache already). Measured on a 2-core AMD
 # EPYC (noisy: each choice held in 3 of 4 runs): 256 KiB ahead gains 10-40%
-# for short rows, but costs long float64 rows 5-15% on two threads, so it is
+# for short rows, but costs long float64 rows on two threads (four per pass:
+# 5-15%; one per pass, 1e5 x 1000: 1.21x against 0.98x an X @ v), so it is
 # off there. Long float32 rows, whose conversion to float64 makes the
 # accumulation the slower half, have two schedules that compute the same
 # result bit for bit: _chunk_c with 256 KiB prefetch, and the pipelined one
@@ -200,9 +205,12 @@ _SCHEDULE_TRIALS = 3  # calls per schedule before _ScheduleChoice picks one
 # may take part, the number of chunks, the kernel (_KIND_*), the shape, the
 # arrays' addresses, the intercept's bits and the blocking parameters.
 (_J_WORD, _J_DONE, _J_FAILED, _J_HELPED, _J_ACTIVE, _J_NCHUNKS, _J_KIND, _J_M, _J_N, _J_X, _J_Y,
- _J_SW, _J_HAS_SW, _J_W, _J_B, _J_ACC, _J_OUT, _J_BLOCK, _J_ROWS4, _J_AHEAD) = range(20)
+ _J_SW, _J_HAS_SW, _J_W, _J_B, _J_ACC, _J_OUT, _J_BLOCK, _J_SCORING, _J_AHEAD) = range(20)
 _JOB_WORDS = 20
 _KIND_C64, _KIND_F64, _KIND_C32, _KIND_F32, _KIND_C32_PIPELINED = range(5)
+# How _chunk_c scores rows (_J_SCORING): the register tiles (short rows, X in
+# cache), the plain loops one row at a time, or four rows per pass.
+_SCORE_TILES, _SCORE_ROWS1, _SCORE_ROWS4 = range(3)
 
 # Seconds to compile (or load from the cache) each signature, by warm_up().
 compile_times: dict[str, float] = {}
@@ -336,7 +344,7 @@ if numba is not None:
         return _types.void(_types.intp), codegen
 
     # ---------------------------------------------------------- register tiles
-    # Short rows (n * itemsize < _ROWS4_MIN_BYTES) are scored and added to the
+    # Short rows (n * itemsize < _LONG_ROW_BYTES) are scored and added to the
     # gradient by two loops written in LLVM IR, because what LLVM makes of the
     # plain loops spends most of its time outside the arithmetic at n ~ 100:
     # the row dot products re-load w with every row and end with a reduction
@@ -840,18 +848,18 @@ if numba is not None:
         return s
 
     @njit(fastmath=_FMA, **_OPTS)
-    def _chunk_c(w, b, X, y, sw, has_sw, r0, r1, acc, out, k, block, rows4, ahead):
+    def _chunk_c(w, b, X, y, sw, has_sw, r0, r1, acc, out, k, block, scoring, ahead):
         """Rows [r0, r1) of a C-contiguous X into acc[k] and out[k] = (cost, sum dz).
 
         Per block of rows (tens of KiB, so it stays in L1/L2 cache): their
         scores, read from memory once; their losses and residuals (one
         vectorized loop); then acc += sum_r dz_r x_r, the rows re-read from
-        cache. Short rows (not ``rows4``) with ``ahead`` == 0 (X in cache):
-        rows of one register panel go through :func:`_chunk_rows_fused` (the
-        whole chunk in one loop, no blocks), longer ones through the
-        register-tiled loops block by block. Otherwise the plain loops:
-        rows scored four per pass over them if ``rows4`` (long rows), else one
-        at a time; added to acc four rows at a time. ``ahead`` > 0:
+        cache. ``scoring`` is _SCORE_TILES (short rows, X in cache): rows of
+        one register panel go through :func:`_chunk_rows_fused` (the whole
+        chunk in one loop, no blocks), longer ones through the register-tiled
+        loops block by block. Otherwise the plain loops: rows scored one at a
+        time (_SCORE_ROWS1) or four per pass over them (_SCORE_ROWS4), added
+        to acc four rows at a time. ``ahead`` > 0:
         software-prefetch X that many bytes ahead of the rows being scored, a
         few lines per step, so memory keeps streaming while the core computes
         (the hardware prefetchers alone idle then).
@@ -863,7 +871,8 @@ if numba is not None:
         # are scored one at a time with a software prefetch spread over the
         # steps (the tiled loops have no place for it, and there the memory
         # stream, not the arithmetic, sets the pace).
-        tiled = not rows4 and ahead == 0
+        tiled = scoring == _SCORE_TILES
+        rows4 = scoring == _SCORE_ROWS4
         if tiled and n <= _TILE_COLUMNS:
             _chunk_rows_fused(a, X, w, y, sw, has_sw, b, r0, r1 - r0, out[k])
             return
@@ -942,7 +951,7 @@ if numba is not None:
             a[j] += g0 * np.float64(X[i, j])
 
     @njit(fastmath=_FMA, **_OPTS)
-    def _chunk_c_pipelined(w, b, X, y, sw, has_sw, r0, r1, acc, out, k, block, rows4, ahead):
+    def _chunk_c_pipelined(w, b, X, y, sw, has_sw, r0, r1, acc, out, k, block, scoring, ahead):
         """As :func:`_chunk_c` (long rows), with block ``t + 1`` scored while block ``t`` is accumulated.
 
         Each step scores four rows of the current block (read from memory)
@@ -955,6 +964,7 @@ if numba is not None:
         """
         n = X.shape[1]
         a = acc[k]
+        rows4 = scoring == _SCORE_ROWS4
         for j in range(n):
             a[j] = 0.0
         z_now = np.empty(block, dtype=np.float64)
@@ -1005,7 +1015,7 @@ if numba is not None:
         out[k, 1] = gs
 
     @njit(fastmath=_FMA, **_OPTS)
-    def _chunk_f(w, b, X, y, sw, has_sw, r0, r1, acc, out, k, block, rows4, ahead):
+    def _chunk_f(w, b, X, y, sw, has_sw, r0, r1, acc, out, k, block, scoring, ahead):
         """Rows [r0, r1) of an F-contiguous X, in L2-sized row blocks."""
         n = X.shape[1]
         a = acc[k]
@@ -1088,7 +1098,7 @@ if numba is not None:
         acc = numba.carray(_f64_ptr(job[_J_ACC]), (nchunks, n))
         out = numba.carray(_f64_ptr(job[_J_OUT]), (nchunks, 2))
         block = job[_J_BLOCK]
-        rows4 = job[_J_ROWS4] != 0
+        scoring = job[_J_SCORING]
         ahead = job[_J_AHEAD]
         r0 = (m * k) // nchunks
         r1 = (m * (k + 1)) // nchunks
@@ -1096,24 +1106,24 @@ if numba is not None:
             X64 = numba.carray(_f64_ptr(job[_J_X]), (m, n))
             y64 = numba.carray(_f64_ptr(job[_J_Y]), (m,))
             sw64 = numba.carray(_f64_ptr(job[_J_SW]), (n_sw,))
-            _chunk_c(w, b, X64, y64, sw64, has_sw, r0, r1, acc, out, k, block, rows4, ahead)
+            _chunk_c(w, b, X64, y64, sw64, has_sw, r0, r1, acc, out, k, block, scoring, ahead)
         elif kind == _KIND_F64:
             X64f = numba.farray(_f64_ptr(job[_J_X]), (m, n))
             y64 = numba.carray(_f64_ptr(job[_J_Y]), (m,))
             sw64 = numba.carray(_f64_ptr(job[_J_SW]), (n_sw,))
-            _chunk_f(w, b, X64f, y64, sw64, has_sw, r0, r1, acc, out, k, block, rows4, ahead)
+            _chunk_f(w, b, X64f, y64, sw64, has_sw, r0, r1, acc, out, k, block, scoring, ahead)
         else:
             y32 = numba.carray(_f32_ptr(job[_J_Y]), (m,))
             sw32 = numba.carray(_f32_ptr(job[_J_SW]), (n_sw,))
             if kind == _KIND_F32:
                 X32f = numba.farray(_f32_ptr(job[_J_X]), (m, n))
-                _chunk_f(w, b, X32f, y32, sw32, has_sw, r0, r1, acc, out, k, block, rows4, ahead)
+                _chunk_f(w, b, X32f, y32, sw32, has_sw, r0, r1, acc, out, k, block, scoring, ahead)
             else:
                 X32 = numba.carray(_f32_ptr(job[_J_X]), (m, n))
                 if kind == _KIND_C32_PIPELINED:
-                    _chunk_c_pipelined(w, b, X32, y32, sw32, has_sw, r0, r1, acc, out, k, block, rows4, ahead)
+                    _chunk_c_pipelined(w, b, X32, y32, sw32, has_sw, r0, r1, acc, out, k, block, scoring, ahead)
                 else:
-                    _chunk_c(w, b, X32, y32, sw32, has_sw, r0, r1, acc, out, k, block, rows4, ahead)
+                    _chunk_c(w, b, X32, y32, sw32, has_sw, r0, r1, acc, out, k, block, scoring, ahead)
 
     @njit(**_OPTS)
     def _take_chunks(job, worker_index):
@@ -1514,7 +1524,7 @@ def recommended(X):
     rows the column-oriented variant was measured slower than the NumPy
     kernel (1.2x for float64, 1.7-2x for float32 at m=1e5, n=1000).
     """
-    return supports(X) and (X.flags.c_contiguous or X.shape[1] * X.itemsize < _ROWS4_MIN_BYTES)
+    return supports(X) and (X.flags.c_contiguous or X.shape[1] * X.itemsize < _LONG_ROW_BYTES)
 
 
 class _ScheduleChoice:
@@ -1578,23 +1588,34 @@ def _make_job(w64, b, X, y, sw, has_sw):
     out = np.empty((nchunks, 2), dtype=np.float64)
     row_bytes = X.itemsize * n
     if X.flags.c_contiguous:
-        rows4 = row_bytes >= _ROWS4_MIN_BYTES
+        long_rows = row_bytes >= _LONG_ROW_BYTES
+        in_cache = m * row_bytes <= _PREFETCH_MIN_BYTES
         if X.itemsize == 8:
             kind = _KIND_C64
         else:
-            kind = _KIND_C32_PIPELINED if rows4 else _KIND_C32
-        block_bytes = _C_BLOCK_BYTES_LONG if rows4 else _C_BLOCK_BYTES
+            kind = _KIND_C32_PIPELINED if long_rows else _KIND_C32
+        # Long float32 rows four per pass (w loaded once for four rows: their
+        # conversion to float64 makes the arithmetic the slower half); every
+        # other row one per pass, one linear stream for the hardware
+        # prefetcher. Long float64 rows, 1e5 x 1000 on two threads (2-core
+        # AMD EPYC, interleaved in separate processes): one per pass
+        # 0.95-0.98x an X @ v, four per pass 1.20-1.26x; 3e5 x 300:
+        # 0.73-0.91x against 1.32-1.34x. Float32 1e5 x 1000: no difference
+        # (1.14-1.17x either way).
+        if long_rows:
+            scoring = _SCORE_ROWS4 if X.itemsize == 4 else _SCORE_ROWS1
+        else:
+            scoring = _SCORE_TILES if in_cache else _SCORE_ROWS1
+        block_bytes = _C_BLOCK_BYTES_LONG if long_rows else _C_BLOCK_BYTES
         block = min(_C_BLOCK_MAX_ROWS, max(4, (block_bytes // row_bytes) // 4 * 4))
-        ahead = _PREFETCH_BYTES_LONG64 if rows4 else _PREFETCH_BYTES_SHORT
-        if m * row_bytes <= _PREFETCH_MIN_BYTES:  # in cache: nothing to prefetch
-            ahead = 0
+        ahead = 0 if in_cache else (_PREFETCH_BYTES_LONG64 if long_rows else _PREFETCH_BYTES_SHORT)
     else:
         kind = _KIND_F64 if X.itemsize == 8 else _KIND_F32
         block = max(16, min(_F_BLOCK_BYTES // row_bytes, -(-m // nchunks)))
-        rows4, ahead = False, 0
+        scoring, ahead = _SCORE_ROWS1, 0  # unused by _chunk_f
     fields = np.array(
         [nchunks << 16, 0, 0, 0, 0, nchunks, kind, m, n, 0, 0, 0, has_sw,
-         0, _bits_of_float(b), 0, 0, block, rows4, ahead],
+         0, _bits_of_float(b), 0, 0, block, scoring, ahead],
         dtype=np.int64,
     )
     _store_addresses(fields, X, y, sw, w64, acc, out)
