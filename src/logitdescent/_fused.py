@@ -192,8 +192,9 @@ _LONG_ROW_BYTES = 2048
 # (22.9 ms against 26.7 ms), on a 2-core AMD EPYC the prefetching one (19.2-19.4
 # ms against 25.7-26.2 ms; one X @ v: 17.0-17.6 ms). So for X out of cache the
 # first calls try both and later calls use the faster (_ScheduleChoice). For
-# float64 rows the pipelined schedule was no faster (Intel: 36.1 against 35.3
-# ms) and prefetch slower (AMD: 37.0 against 32.3 ms).
+# float64 rows, scored four per pass then, the pipelined schedule was no
+# faster (Intel: 36.1 against 35.3 ms) and prefetch slower (AMD: 37.0 against
+# 32.3 ms).
 _PREFETCH_BYTES_SHORT = 256 * 1024
 _PREFETCH_BYTES_LONG64 = 0
 _PREFETCH_MIN_BYTES = 16 * 1024 * 1024
