@@ -94,6 +94,8 @@ def test_short_rows_out_of_cache_take_the_plain_loops_to_the_same_result(rng, dt
     (np.float64, 100, False, "_SCORE_ROWS1"),
     (np.float64, 300, True, "_SCORE_ROWS1"),
     (np.float64, 300, False, "_SCORE_ROWS1"),
+    (np.float64, 1536, False, "_SCORE_ROWS1"),
+    (np.float64, 1537, False, "_SCORE_ROWS4"),
     (np.float32, 100, True, "_SCORE_TILES"),
     (np.float32, 100, False, "_SCORE_ROWS1"),
     (np.float32, 600, True, "_SCORE_ROWS4"),

@@ -39,10 +39,10 @@ C-contiguous ``X`` (row-major, NumPy's default): the fast path
     best) with a software prefetch 256 KiB ahead, spread over the block's
     work, and added to ``acc`` four rows per pass. Rows of 2 KiB or more take
     the plain loops in cache too (the register tiles were no faster there):
-    float64 rows scored one at a time without software prefetch (at 1e5 x
-    1000: 0.95-0.98x an ``X @ v``, against 1.20-1.26x four at a time), float32
-    rows four at a time (``w`` loaded once for four rows), each added to
-    ``acc`` four rows per pass. Long float32 rows may be pipelined instead:
+    float64 rows of up to 12 KiB scored one at a time without software
+    prefetch (at 1e5 x 1000: 0.95-0.98x an ``X @ v``, against 1.20-1.26x four
+    at a time), float32 rows and longer float64 rows four at a time (``w``
+    loaded once for four rows), each added to ``acc`` four rows per pass. Long float32 rows may be pipelined instead:
     each step scores four rows of a block while it adds four rows of the
     previous block to ``acc``, so that the memory stream does not wait for
     the accumulation (the same operations in the same order: the same
@@ -176,8 +176,11 @@ _C_BLOCK_BYTES_LONG = 128 * 1024
 _C_BLOCK_MAX_ROWS = 256
 _F_BLOCK_BYTES = 8 * 1024 * 1024  # measured: 256 KiB blocks (L2) were 1.3-1.6x slower
 # Rows at least this long are "long": they take the plain loops even in cache,
-# and long float32 rows are scored four at a time (see _make_job).
+# and long float32 rows are scored four at a time (see _make_job). Float64
+# rows are scored one at a time up to _ROWS1_MAX_BYTES (w, as long as a row,
+# stays in L1 cache next to the stream of X), four at a time beyond.
 _LONG_ROW_BYTES = 2048
+_ROWS1_MAX_BYTES = 12 * 1024
 # Software prefetch distance in bytes of X ahead, for short rows and long
 # float64 rows (both scored one row at a time); none when X is at
 # most _PREFETCH_MIN_BYTES (likely in cache already). Measured on a 2-core AMD
@@ -1596,15 +1599,18 @@ def _make_job(w64, b, X, y, sw, has_sw):
         else:
             kind = _KIND_C32_PIPELINED if long_rows else _KIND_C32
         # Long float32 rows four per pass (w loaded once for four rows: their
-        # conversion to float64 makes the arithmetic the slower half); every
-        # other row one per pass, one linear stream for the hardware
-        # prefetcher. Long float64 rows, 1e5 x 1000 on two threads (2-core
-        # AMD EPYC, interleaved in separate processes): one per pass
-        # 0.95-0.98x an X @ v, four per pass 1.20-1.26x; 3e5 x 300:
-        # 0.73-0.91x against 1.32-1.34x. Float32 1e5 x 1000: no difference
-        # (1.14-1.17x either way).
+        # conversion to float64 makes the arithmetic the slower half), and
+        # float64 rows longer than _ROWS1_MAX_BYTES (w no longer stays in L1);
+        # every other row one per pass, one linear stream for the hardware
+        # prefetcher. Float64, two threads, 2-core AMD EPYC, interleaved in
+        # separate processes, X 0.8 GB, times an X @ v, one per pass against
+        # four: n = 256 0.70-0.77 / 1.22-1.37, 300 0.73-0.91 / 1.32-1.34,
+        # 1000 0.95-0.98 / 1.20-1.26, 1200 1.02-1.07 / 1.18-1.25, 1500
+        # 1.12-1.31 / 1.17-1.26, 2000 1.27-1.47 / 1.24-1.30, 3000 1.19-1.40 /
+        # 1.09-1.16. Float32 1e5 x 1000: no difference (1.14-1.17x).
         if long_rows:
-            scoring = _SCORE_ROWS4 if X.itemsize == 4 else _SCORE_ROWS1
+            rows1 = X.itemsize == 8 and row_bytes <= _ROWS1_MAX_BYTES
+            scoring = _SCORE_ROWS1 if rows1 else _SCORE_ROWS4
         else:
             scoring = _SCORE_TILES if in_cache else _SCORE_ROWS1
         block_bytes = _C_BLOCK_BYTES_LONG if long_rows else _C_BLOCK_BYTES
