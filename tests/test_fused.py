@@ -115,7 +115,7 @@ def test_each_layout_gets_its_scoring_loop(rng, monkeypatch, dtype, n, in_cache,
 @pytest.mark.parametrize("scoring", ["_SCORE_ROWS1", "_SCORE_ROWS4"])
 @pytest.mark.parametrize("ahead", [0, 4096])
 def test_every_plain_loop_on_long_rows_equals_numpy(rng, dtype, scoring, ahead):
-    # 1003 rows: blocks and four-row groups with remainders; scores z ~ 1
+    # 1003 rows: blocks and four-row groups with remainders
     fields, acc, out, arrays = _job(rng, m=1003, n=301, dtype=dtype)
     fields[_fused._J_KIND] = _fused._KIND_C64 if dtype == np.float64 else _fused._KIND_C32
     fields[_fused._J_SCORING], fields[_fused._J_AHEAD] = getattr(_fused, scoring), ahead

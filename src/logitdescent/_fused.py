@@ -42,11 +42,11 @@ C-contiguous ``X`` (row-major, NumPy's default): the fast path
     float64 rows of up to 12 KiB scored one at a time without software
     prefetch (at 1e5 x 1000: 0.95-0.98x an ``X @ v``, against 1.20-1.26x four
     at a time), float32 rows and longer float64 rows four at a time (``w``
-    loaded once for four rows), each added to ``acc`` four rows per pass. Long float32 rows may be pipelined instead:
-    each step scores four rows of a block while it adds four rows of the
-    previous block to ``acc``, so that the memory stream does not wait for
-    the accumulation (the same operations in the same order: the same
-    result, bit for bit).
+    loaded once for four rows), each added to ``acc`` four rows per pass.
+    Long float32 rows may be pipelined instead: each step scores four rows of
+    a block while it adds four rows of the previous block to ``acc``, so that
+    the memory stream does not wait for the accumulation (the same operations
+    in the same order: the same result, bit for bit).
 F-contiguous ``X`` (column-major: pandas, transposes)
     The same over blocks of rows of up to 8 MiB (L3 cache), column-oriented:
     per block ``z_blk = b + sum_j w_j X[blk, j]`` (contiguous column segments,
