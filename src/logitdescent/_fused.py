@@ -962,13 +962,12 @@ if numba is not None:
         and adds four rows of the previous block, whose residuals are ready,
         to ``acc`` (re-read from cache), so the memory stream never waits for
         a block's accumulation. The same operations in the same order as
-        :func:`_chunk_c`: bitwise the same result. ``ahead`` is unused (no
-        software prefetch). The four-row scoring step is written out as in
-        :func:`_chunk_c` on purpose: a shared helper measured 4-5% slower.
+        :func:`_chunk_c` with ``scoring`` == _SCORE_ROWS4, the only scoring
+        of the rows it runs on (long float32 rows): bitwise the same result.
+        ``scoring`` and ``ahead`` are unused (no software prefetch).
         """
         n = X.shape[1]
         a = acc[k]
-        rows4 = scoring == _SCORE_ROWS4
         for j in range(n):
             a[j] = 0.0
         z_now = np.empty(block, dtype=np.float64)
@@ -985,13 +984,7 @@ if numba is not None:
             s = 0
             while r + 4 <= nr or s + 4 <= n_prev:
                 if r + 4 <= nr:
-                    if rows4:
-                        z0, z1, z2, z3 = _dot_4rows(X, q + r, w, n)
-                    else:
-                        z0 = _dot_row(X, q + r, w, n)
-                        z1 = _dot_row(X, q + r + 1, w, n)
-                        z2 = _dot_row(X, q + r + 2, w, n)
-                        z3 = _dot_row(X, q + r + 3, w, n)
+                    z0, z1, z2, z3 = _dot_4rows(X, q + r, w, n)
                     z_now[r] = z0 + b
                     z_now[r + 1] = z1 + b
                     z_now[r + 2] = z2 + b
