@@ -851,6 +851,15 @@ if numba is not None:
             s += np.float64(X[r0 + r, j]) * g[r]
         return s
 
+    @njit(inline="always", **_OPTS)
+    def _prefetch_lines(pf, pf_end, lines):
+        """Prefetch ``lines`` cache lines from address ``pf`` on (none from ``pf_end`` on); the next address."""
+        for _ in range(lines):
+            if pf < pf_end:
+                _prefetch(pf)
+            pf += 64
+        return pf
+
     @njit(fastmath=_FMA, **_OPTS)
     def _chunk_c(w, b, X, y, sw, has_sw, r0, r1, acc, out, k, block, scoring, ahead):
         """Rows [r0, r1) of a C-contiguous X into acc[k] and out[k] = (cost, sum dz).
@@ -901,10 +910,7 @@ if numba is not None:
             else:
                 r = 0
                 while r + 4 <= nr:
-                    for _ in range(pf_lines):
-                        if pf < pf_end:
-                            _prefetch(pf)
-                        pf += 64
+                    pf = _prefetch_lines(pf, pf_end, pf_lines)
                     if rows4:
                         z0, z1, z2, z3 = _dot_4rows(X, q + r, w, n)
                     else:
@@ -929,10 +935,7 @@ if numba is not None:
             else:
                 r = 0
                 while r + 4 <= nr:
-                    for _ in range(pf_lines):
-                        if pf < pf_end:
-                            _prefetch(pf)
-                        pf += 64
+                    pf = _prefetch_lines(pf, pf_end, pf_lines)
                     _accumulate_rows(a, X, q + r, zb[r], zb[r + 1], zb[r + 2], zb[r + 3], n)
                     r += 4
                 while r < nr:
