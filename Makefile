@@ -12,7 +12,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,fast,bench]"
+	$(PY) -m pip install --quiet -e ".[test,fast,dask,bench]"
 	touch $(STAMP)
 
 run: setup

@@ -52,6 +52,7 @@ __all__ = [
     "loss_and_grad",
     "softmax_loss_and_grad",
     "penalty_strength",
+    "warm_up",
 ]
 
 
@@ -277,3 +278,17 @@ def numpy_loss_and_grad(w, b, X, y, sample_weight, l2):
         J += 0.5 * l2 * float(np.dot(w, w))
         dw += l2 * w
     return J, dw, db
+
+
+def warm_up():
+    """Compile (or load from the on-disk cache) the compiled kernels now.
+
+    The first evaluation would otherwise do it. Returns ``{name: seconds}``;
+    an empty dict when the compiled kernels are unavailable (no Numba, or
+    ``LOGITDESCENT_NO_NUMBA=1``).
+    """
+    from . import _fused
+
+    if not _fused.is_available():
+        return {}
+    return _fused.warm_up(threads=False)

@@ -3,8 +3,6 @@ the sufficient-decrease test and the convergence warning."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import warnings
 from dataclasses import dataclass, field
 
@@ -16,7 +14,6 @@ __all__ = [
     "SolverResult",
     "finish",
     "gradient_converged",
-    "quiet_blas",
     "require_smooth",
     "sufficient_decrease",
     "warn_not_converged",
@@ -130,65 +127,3 @@ def warn_not_converged(result, solver_name, stacklevel=3):
         ConvergenceWarning,
         stacklevel=stacklevel,
     )
-
-
-#: X of at most this many bytes: every BLAS call of a fit is small, and waking
-#: BLAS's threads costs more than they save (multinomial L-BFGS on the
-#: 1797 x 64 digits data, tol=1e-6: 56 ms against 796 ms with 2 BLAS threads
-#: on a 2-core Xeon; benchmarks/RESULTS.md, section 5).
-SMALL_X_BYTES = 4 * 2**20
-
-_blas_lock = threading.Lock()
-_blas_state = {"controller": None, "limiter": None, "depth": 0}
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """BLAS on one thread, shared by every fit running at the same time.
-
-    threadpoolctl's limit is process-wide: the first fit to enter sets it,
-    the last to leave restores the original (a plain nested ``limit`` would
-    let a fit that ends first restore the limit of one that started later,
-    leaving BLAS on one thread for good).
-    """
-    with _blas_lock:
-        if _blas_state["depth"] == 0:
-            if _blas_state["controller"] is None:
-                from threadpoolctl import ThreadpoolController
-
-                _blas_state["controller"] = ThreadpoolController()  # inspects the loaded libraries once
-            _blas_state["limiter"] = _blas_state["controller"].limit(limits=1, user_api="blas")
-        _blas_state["depth"] += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_state["depth"] -= 1
-            if _blas_state["depth"] == 0:
-                _blas_state["limiter"].restore_original_limits()
-                _blas_state["limiter"] = None
-
-
-def quiet_blas(objective, *, iterations_use_blas=False):
-    """Context manager: BLAS on one thread while a solver iterates, where that is faster.
-
-    OpenBLAS's threads busy-wait for a while after every call. Between two
-    passes of the fused kernel (which runs on its own threads), the small
-    BLAS calls of a solver's bookkeeping (L-BFGS-B's, a triangular solve)
-    wake them, and they then compete with the kernel for the cores: on 2
-    cores a 42 ms evaluation of 1e6 x 100 float64 data took 55-85 ms inside
-    L-BFGS-B, 42 ms with BLAS on one thread. So BLAS gets one thread
-
-    - while a first-order solver iterates on the fused kernel, and
-    - for any solver when X is small (``SMALL_X_BYTES``), where threading a
-      BLAS call costs more than the call.
-
-    ``iterations_use_blas``: the iterations themselves run big BLAS-3 work
-    (Newton's Hessian), so only the small-X rule applies. The limit is
-    process-wide (BLAS has one thread pool): BLAS calls of other threads run
-    on one thread too while a fit is inside this context.
-    """
-    small = objective.data_nbytes <= SMALL_X_BYTES
-    if not (small or (not iterations_use_blas and not objective.kernel_uses_blas)):
-        return contextlib.nullcontext()
-    return _one_blas_thread()

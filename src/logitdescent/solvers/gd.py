@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import CostHistory, finish, gradient_converged, quiet_blas, sufficient_decrease
+from ._common import CostHistory, finish, gradient_converged, sufficient_decrease
 
 #: Factor by which the Lipschitz estimate grows when a step fails the test.
 BACKTRACK_FACTOR = 2.0
@@ -77,13 +77,12 @@ def solve(objective, theta0, *, max_iter, tol, learning_rate="auto", callback=No
     if auto:
         lipschitz = objective.lipschitz_bound()
     n_iter = 0
-    with quiet_blas(objective):
-        while not gradient_converged(objective.optimality(theta, grad), tol) and n_iter < max_iter:
-            if auto:
-                theta, J, grad, lipschitz = proximal_step(objective, theta, J, grad, lipschitz)
-            else:
-                theta = objective.prox(theta - learning_rate * grad, learning_rate)
-                J, grad = objective.loss_grad(theta)
-            n_iter += 1
-            history.record(theta, J)
+    while not gradient_converged(objective.optimality(theta, grad), tol) and n_iter < max_iter:
+        if auto:
+            theta, J, grad, lipschitz = proximal_step(objective, theta, J, grad, lipschitz)
+        else:
+            theta = objective.prox(theta - learning_rate * grad, learning_rate)
+            J, grad = objective.loss_grad(theta)
+        n_iter += 1
+        history.record(theta, J)
     return finish(objective, theta, J, grad, n_iter, history, tol, f"reached max_iter={max_iter}")

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from . import nesterov
-from ._common import CostHistory, finish, gradient_converged, quiet_blas
+from ._common import CostHistory, finish, gradient_converged
 
 #: Number of correction pairs kept (SciPy's ``maxcor``).
 HISTORY_SIZE = 10
@@ -144,11 +144,10 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
         watch.accept(intermediate_result.x, float(intermediate_result.fun))
 
     try:
-        with quiet_blas(objective):
-            opt = minimize(
-                watch.fun, u0, method="L-BFGS-B", jac=True, bounds=bounds, callback=record,
-                options={"maxiter": max_iter, "gtol": tol, "ftol": FTOL, "maxcor": HISTORY_SIZE},
-            )
+        opt = minimize(
+            watch.fun, u0, method="L-BFGS-B", jac=True, bounds=bounds, callback=record,
+            options={"maxiter": max_iter, "gtol": tol, "ftol": FTOL, "maxcor": HISTORY_SIZE},
+        )
         n_iter, message, u = int(opt.nit), str(opt.message), np.asarray(opt.x)
     except _FloorReached:
         n_iter, u = len(history.costs) - 1, watch.u

@@ -30,7 +30,7 @@ import math
 
 import numpy as np
 
-from ._common import CostHistory, finish, gradient_converged, quiet_blas
+from ._common import CostHistory, finish, gradient_converged
 from .gd import proximal_step
 
 
@@ -61,17 +61,16 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
     lipschitz = objective.lipschitz_bound()
     t = 1.0
     n_iter = 0
-    with quiet_blas(objective):
-        while not gradient_converged(objective.optimality(x, grad_x), tol) and n_iter < max_iter:
-            x_new, J_new, grad_new, lipschitz = proximal_step(objective, y, J_y, grad_y, lipschitz)
-            if np.dot(y - x_new, x_new - x) > 0:  # momentum points uphill: restart
-                t, y, J_y, grad_y = 1.0, x_new, J_new, grad_new
-            else:
-                t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-                y = x_new + ((t - 1.0) / t_new) * (x_new - x)
-                t = t_new
-                J_y, grad_y = objective.loss_grad(y)
-            x, J_x, grad_x = x_new, J_new, grad_new
-            n_iter += 1
-            history.record(x, J_x)
+    while not gradient_converged(objective.optimality(x, grad_x), tol) and n_iter < max_iter:
+        x_new, J_new, grad_new, lipschitz = proximal_step(objective, y, J_y, grad_y, lipschitz)
+        if np.dot(y - x_new, x_new - x) > 0:  # momentum points uphill: restart
+            t, y, J_y, grad_y = 1.0, x_new, J_new, grad_new
+        else:
+            t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
+            y = x_new + ((t - 1.0) / t_new) * (x_new - x)
+            t = t_new
+            J_y, grad_y = objective.loss_grad(y)
+        x, J_x, grad_x = x_new, J_new, grad_new
+        n_iter += 1
+        history.record(x, J_x)
     return finish(objective, x, J_x, grad_x, n_iter, history, tol, f"reached max_iter={max_iter}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from ._common import CostHistory, finish, gradient_converged, quiet_blas, require_smooth, sufficient_decrease
+from ._common import CostHistory, finish, gradient_converged, require_smooth, sufficient_decrease
 
 #: Armijo sufficient-decrease constant.
 ARMIJO = 1e-4
@@ -56,8 +56,7 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
     SolverResult
     """
     require_smooth(objective, "newton")
-    with quiet_blas(objective, iterations_use_blas=True):
-        return _iterate(objective, theta0, max_iter, tol, callback)
+    return _iterate(objective, theta0, max_iter, tol, callback)
 
 
 def _iterate(objective, theta0, max_iter, tol, callback):

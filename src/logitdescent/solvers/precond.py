@@ -46,7 +46,7 @@ import scipy.linalg
 from scipy.optimize import minimize
 
 from . import newton
-from ._common import CostHistory, finish, gradient_converged, quiet_blas, require_smooth
+from ._common import CostHistory, finish, gradient_converged, require_smooth
 
 #: Rows sampled per parameter for the preconditioner. 32 p rows give a
 #: relative Hessian error of ~0.4 for p ~ 100 (L-BFGS absorbs that in a few
@@ -169,13 +169,12 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
 
     # The sample's Hessian too: BLAS threads woken by it would still be
     # spinning during the first passes (measured: +50 ms on 1e6 x 100).
-    with quiet_blas(objective):
-        L, condition = preconditioner(objective, theta0)
-        problem = _Preconditioned(objective, theta0, L, J, grad)
-        opt = minimize(
-            problem.fun, np.zeros_like(theta0), method="L-BFGS-B", jac=True, callback=record,
-            options={"maxiter": min(max_iter, HANDOVER_ITER), "gtol": 0.0, "ftol": 0.0, "maxcor": HISTORY_SIZE},
-        )
+    L, condition = preconditioner(objective, theta0)
+    problem = _Preconditioned(objective, theta0, L, J, grad)
+    opt = minimize(
+        problem.fun, np.zeros_like(theta0), method="L-BFGS-B", jac=True, callback=record,
+        options={"maxiter": min(max_iter, HANDOVER_ITER), "gtol": 0.0, "ftol": 0.0, "maxcor": HISTORY_SIZE},
+    )
     kind = "plain" if L is None else "preconditioned"
     why = stop["why"] or (f"{opt.nit} iterations" if opt.nit >= HANDOVER_ITER else str(opt.message))
     n_iter, message = int(opt.nit), f"L-BFGS-B ({kind}, sampled Hessian condition {condition:.3g}): {why}"
