@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 
-from . import gd, hybrid, lbfgs, nesterov, newton, precond, sgd
+from . import cd, gd, hybrid, lbfgs, nesterov, newton, precond, sgd
 from ._common import SolverResult, gradient_converged, warn_not_converged
 
 SOLVERS = {
@@ -21,6 +21,7 @@ SOLVERS = {
     "lbfgs-newton": hybrid.solve,
     "precond-lbfgs": precond.solve,
     "sgd": sgd.solve,
+    "newton-cd": cd.solve,
 }
 
 _COMMON = {"objective", "theta0", "max_iter", "tol", "callback"}
