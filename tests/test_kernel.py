@@ -179,3 +179,145 @@ def test_softmax_extreme_scores_are_finite(z):
     J, dW, db = softmax_loss_and_grad(np.array([[z], [-z], [0.0]]), np.zeros(3), X, np.array([0, 1]))
     assert np.isfinite(J) and np.all(np.isfinite(dW)) and np.all(np.isfinite(db))
     assert J == pytest.approx(z, rel=1e-12)  # example 1 is wrong by 2z, example 0 right: mean z
+
+
+# -- the two evaluation paths -------------------------------------------------
+# A C-ordered dense X takes the compiled single pass (where Numba is
+# available), the same X in Fortran order the NumPy path: the public function
+# must give the same numbers either way. Without Numba both are NumPy and the
+# tests still hold.
+
+from logitdescent.kernel import evaluation_traits, numpy_loss_and_grad, softmax_loss_and_grad  # noqa: E402
+
+
+def _both_orders(X):
+    return np.ascontiguousarray(X), np.asfortranarray(X)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shape", [(1, 1), (37, 5), (3001, 23), (700, 300)])
+def test_both_paths_equal_the_lecture_loop(rng, dtype, weighted, shape):
+    m, n = shape
+    X = rng.standard_normal(shape).astype(dtype)
+    y = (rng.random(m) < 0.5).astype(dtype)
+    w, b = rng.standard_normal(n) / np.sqrt(n) * 3, 0.4
+    s = rng.uniform(0.1, 3.0, m).astype(dtype) if weighted else None
+    X64 = X.astype(np.float64)
+    J_ref, dw_ref, db_ref = numpy_loss_and_grad(w, b, X64, y.astype(np.float64),
+                                                None if s is None else s.astype(np.float64), 0.1)
+    if m * n <= 200:  # the literal loop: the independent oracle, on what it can afford
+        J_loop, dw_loop, db_loop = reference.loss_and_grad(
+            w.tolist(), b, X64.tolist(), y.tolist(), None if s is None else s.tolist(), C=1 / (0.1 * (m if s is None else s.astype(np.float64).sum())))
+        np.testing.assert_allclose([J_ref, db_ref], [J_loop, db_loop], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(dw_ref, dw_loop, rtol=1e-12, atol=1e-15)
+    S = m if s is None else float(s.astype(np.float64).sum())
+    for Xo in _both_orders(X):
+        J, dw, db = loss_and_grad(w, b, Xo, y, s, C=1 / (0.1 * S))
+        assert dw.dtype == dtype
+        # float64: the two paths sum in different orders, ~1e-14 apart. float32:
+        # the compiled pass computes in float64 (J to ~1e-15 of the float64
+        # oracle), the NumPy path in float32 (~1e-6); dw is rounded to float32.
+        exact = evaluation_traits(Xo).compute_dtype == np.float64
+        rtol = 1e-12 if exact else 2e-5
+        np.testing.assert_allclose(J, J_ref, rtol=rtol)
+        np.testing.assert_allclose(db, db_ref, rtol=rtol, atol=1e-6 if not exact else 1e-15)
+        atol = 1e-15 if dtype == np.float64 else 4 * np.finfo(np.float32).eps * np.abs(dw_ref).max()
+        np.testing.assert_allclose(dw, dw_ref, rtol=rtol if dtype == np.float64 else 1e-4, atol=atol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shape, K", [((1, 1), 2), ((41, 5), 4), ((2999, 17), 10), ((400, 300), 3)])
+def test_softmax_both_paths_equal_the_lecture_loop(rng, dtype, weighted, shape, K):
+    m, n = shape
+    X = rng.standard_normal(shape).astype(dtype)
+    y = rng.integers(0, K, m)
+    W, b = rng.standard_normal((K, n)) / np.sqrt(n) * 2, rng.standard_normal(K)
+    s = rng.uniform(0.1, 3.0, m).astype(dtype) if weighted else None
+    s64 = None if s is None else s.astype(np.float64)
+    if m * n <= 300:
+        J_ref, dW_ref, db_ref = reference.softmax_loss_and_grad(
+            W.tolist(), b.tolist(), X.astype(np.float64).tolist(), y.tolist(), None if s is None else s64.tolist(), C=2.0)
+    else:  # the NumPy path on float64, itself tested against the loop above
+        J_ref, dW_ref, db_ref = softmax_loss_and_grad(W, b, np.asfortranarray(X, dtype=np.float64), y, s64, C=2.0)
+    for Xo in _both_orders(X):
+        J, dW, db = softmax_loss_and_grad(W, b, Xo, y, s, C=2.0)
+        assert dW.dtype == dtype and dW.shape == (K, n) and db.shape == (K,)
+        exact = evaluation_traits(Xo).compute_dtype == np.float64
+        rtol = 1e-12 if exact else 2e-5
+        np.testing.assert_allclose(J, J_ref, rtol=rtol)
+        np.testing.assert_allclose(db, db_ref, rtol=rtol, atol=1e-15 if exact else 1e-6)
+        atol = 1e-15 if dtype == np.float64 else 4 * np.finfo(np.float32).eps * np.abs(dW_ref).max()
+        np.testing.assert_allclose(dW, dW_ref, rtol=rtol if dtype == np.float64 else 1e-4, atol=atol)
+
+
+@pytest.mark.parametrize("kernel", ["binary", "softmax"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_results_are_bit_identical_for_any_thread_count(rng, kernel, dtype):
+    # Large enough (several MB) that every thread takes part.
+    m, n, K = 40_000, 30, 3
+    X = rng.standard_normal((m, n)).astype(dtype)
+    s = rng.uniform(0.5, 2.0, m).astype(dtype)
+    if kernel == "binary":
+        y = (rng.random(m) < 0.5).astype(dtype)
+        w = rng.standard_normal(n)
+        runs = [loss_and_grad(w, 0.1, X, y, s, C=1.0, n_threads=t) for t in (1, 2, 3, 4)]
+    else:
+        y = rng.integers(0, K, m)
+        W, b = rng.standard_normal((K, n)), rng.standard_normal(K)
+        runs = [softmax_loss_and_grad(W, b, X, y, s, C=1.0, n_threads=t) for t in (1, 2, 3, 4)]
+    for J, dw, db in runs[1:]:
+        assert J == runs[0][0]
+        np.testing.assert_array_equal(dw, runs[0][1])
+        np.testing.assert_array_equal(db, runs[0][2])
+
+
+@pytest.mark.parametrize("kernel", ["binary", "softmax"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_kernels_neither_copy_nor_write_their_inputs(rng, kernel, dtype, order, monkeypatch):
+    m, n, K = 4_000, 200, 3  # the NumPy path's (m, K) temporaries stay small against X
+    X = np.asarray(rng.standard_normal((m, n)), dtype=dtype, order=order)
+    s = rng.uniform(0.5, 2.0, m).astype(dtype)
+    if kernel == "binary":
+        y = (rng.random(m) < 0.5).astype(dtype)
+        coef, intercept, run = rng.standard_normal(n), 0.3, loss_and_grad
+    else:
+        y = rng.integers(0, K, m)
+        coef, intercept, run = rng.standard_normal((K, n)), rng.standard_normal(K), softmax_loss_and_grad
+    inputs = (coef, X, y, s)
+    before = [a.copy() for a in inputs]
+    for a in inputs:
+        a.flags.writeable = False  # a write raises
+    J, grad, db = run(coef, intercept, X, y, s, C=1.0)
+    for a, b in zip(inputs, before):
+        assert a.tobytes() == b.tobytes()
+        assert not np.shares_memory(grad, a) and not np.shares_memory(np.asarray(db), a)
+    # Nothing as large as X is allocated: a copy of X would be.
+    import tracemalloc
+
+    tracemalloc.start()
+    run(coef, intercept, X, y, s, C=1.0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < X.nbytes / 4
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_evaluation_traits_name_the_path(dtype):
+    X = np.ones((10, 3), dtype=dtype)
+    for other in (sp.csr_matrix(X), np.asfortranarray(X), X[:, ::2]):  # always the NumPy path
+        assert evaluation_traits(other) == (dtype, True)
+    compiled = not evaluation_traits(X).uses_blas
+    assert evaluation_traits(X).compute_dtype == (np.float64 if compiled else dtype)
+
+
+def test_warm_up_reports_compile_times():
+    from logitdescent.kernel import warm_up
+
+    times = warm_up()
+    if evaluation_traits(np.ones((2, 2))).uses_blas:  # no compiled kernels here
+        assert times == {}
+    else:
+        assert set(times) == {"binary", "softmax"} and all(t >= 0 for t in times.values())

@@ -38,13 +38,27 @@ Multinomial
 dtypes
     The gradient has X's floating dtype (float32 stays float32). The cost is
     returned as a Python float, summed in float64.
+Evaluation
+    :func:`loss_and_grad` and :func:`softmax_loss_and_grad` choose how to
+    evaluate: a C-contiguous float32/float64 NumPy ``X`` goes through a
+    compiled single pass over the rows (Numba, on threads of its own, every
+    score and sum in float64, bit-identical for any thread count); anything
+    else (sparse, Fortran-ordered, strided, or Numba missing or disabled with
+    ``LOGITDESCENT_NO_NUMBA=1``) through the NumPy functions
+    :func:`numpy_loss_and_grad` and :func:`numpy_softmax_loss_and_grad`, the
+    lecture's vectorization written out (two passes over X, BLAS).
+    :func:`evaluation_traits` says which applies to an X.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
+
+from . import _compiled
 
 __all__ = [
     "sigmoid",
@@ -52,7 +66,10 @@ __all__ = [
     "loss_and_grad",
     "softmax_loss_and_grad",
     "penalty_strength",
+    "evaluation_traits",
     "warm_up",
+    "numpy_loss_and_grad",
+    "numpy_softmax_loss_and_grad",
 ]
 
 
@@ -130,27 +147,32 @@ def _as_float_array(X):
     return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
 
 
-def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf):
+def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf, n_threads=None):
     """Cost ``J`` and its gradient ``(dw, db)`` in one vectorized call.
 
     The lecture's vectorized forward and backward pass; see the module
-    docstring for the conventions (weighted mean, penalty scaling, numerics).
+    docstring for the conventions (weighted mean, penalty scaling, numerics)
+    and for how ``X`` is evaluated.
 
     Parameters
     ----------
     w : array_like of shape (n,)
-        Weights.
+        Weights. Used as given (float64 stays float64) where the compiled
+        pass runs, rounded to X's dtype for the NumPy path.
     b : float
         Intercept (bias). Never penalized.
     X : {ndarray, scipy.sparse matrix} of shape (m, n)
         Examples, one per row. Dense or CSR/CSC; never copied when already a
-        float32/float64 array.
+        float32/float64 array, never written.
     y : array_like of shape (m,)
-        Targets in {0, 1}.
+        Targets in {0, 1} (or in [0, 1]).
     sample_weight : array_like of shape (m,), default=None
         Non-negative weights ``s_i``; None means all ones.
     C : float, default=inf
         Inverse L2 regularization strength, scikit-learn's convention.
+    n_threads : int, optional
+        Threads for the compiled pass (default: the CPUs available). The
+        result does not depend on it.
 
     Returns
     -------
@@ -172,17 +194,31 @@ def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf):
     """
     X = _as_float_array(X)
     dtype = X.dtype
-    w = np.asarray(w, dtype=dtype)
+    compiled = _compiled.supports(X)
+    w = np.asarray(w, dtype=np.float64 if compiled else dtype)
     y = np.asarray(y, dtype=dtype)
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=dtype)
     _check_kernel_inputs(w, X, y, sample_weight)
-    l2 = penalty_strength(C, _weight_sum(X, sample_weight))
-    return numpy_loss_and_grad(w, float(b), X, y, sample_weight, l2)
+    weight_sum = _weight_sum(X, sample_weight)
+    l2 = penalty_strength(C, weight_sum)
+    if not compiled:
+        return numpy_loss_and_grad(w, float(b), X, y, sample_weight, l2)
+    loss_sum, dw, dz_sum = _compiled.binary_sums(w, b, X, y, sample_weight, n_threads)
+    J = loss_sum / weight_sum
+    dw /= weight_sum
+    if l2:
+        J += 0.5 * l2 * float(np.dot(w, w))
+        dw += l2 * w
+    return J, dw.astype(dtype, copy=False), dz_sum / weight_sum
 
 
-def softmax_loss_and_grad(W, b, X, y, sample_weight=None, *, C=np.inf):
+def softmax_loss_and_grad(W, b, X, y, sample_weight=None, *, C=np.inf, n_threads=None):
     """Multinomial (softmax) cost ``J`` and gradient ``(dW, db)``.
+
+    Evaluated like :func:`loss_and_grad`: one compiled pass over a
+    C-contiguous dense ``X`` (the K scores of a row block, their softmax and
+    loss, then ``dW += dZ^T X_block`` from cache), NumPy otherwise.
 
     Parameters
     ----------
@@ -196,30 +232,74 @@ def softmax_loss_and_grad(W, b, X, y, sample_weight=None, *, C=np.inf):
     sample_weight : array_like of shape (m,), default=None
     C : float, default=inf
         Inverse L2 strength: adds ``||W||_F^2 / (2 C S)``.
+    n_threads : int, optional
+        Threads for the compiled pass; the result does not depend on it.
 
     Returns
     -------
     J : float
     dW : ndarray of shape (K, n)
+        In X's floating dtype.
     db : ndarray of shape (K,), float64
     """
     X = _as_float_array(X)
-    W = np.asarray(W, dtype=X.dtype)
+    compiled = _compiled.supports(X)
+    W = np.asarray(W, dtype=np.float64 if compiled else X.dtype)
     b = np.asarray(b, dtype=np.float64)
     y = np.asarray(y)
-    K, n = W.shape
-    if X.shape[1] != n or b.shape != (K,):
+    if W.ndim != 2 or X.shape[1] != W.shape[1] or b.shape != (W.shape[0],):
         raise ValueError(
             f"W must have shape (K, {X.shape[1]}) and b shape (K,) to match X of shape "
             f"{X.shape}; got W {W.shape} and b {b.shape}."
         )
-    if y.shape != (X.shape[0],) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= K:
-        raise ValueError(f"y must hold {X.shape[0]} class indices in 0..{K - 1}.")
+    K = W.shape[0]
+    if y.shape != (X.shape[0],) or not np.issubdtype(y.dtype, np.integer) or (
+        y.size and (y.min() < 0 or y.max() >= K)
+    ):
+        raise ValueError(f"y must hold {X.shape[0]} integer class indices in 0..{K - 1}.")
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=X.dtype)
         _check_kernel_inputs(W[0], X, np.zeros(X.shape[0]), sample_weight)
-    l2 = penalty_strength(C, _weight_sum(X, sample_weight))
-    return numpy_softmax_loss_and_grad(W, b, X, y, sample_weight, l2)
+    weight_sum = _weight_sum(X, sample_weight)
+    l2 = penalty_strength(C, weight_sum)
+    if not compiled:
+        return numpy_softmax_loss_and_grad(W, b, X, y, sample_weight, l2)
+    loss_sum, dW, db = _compiled.softmax_sums(W, b, X, y, sample_weight, n_threads)
+    J = loss_sum / weight_sum
+    dW /= weight_sum
+    if l2:
+        J += 0.5 * l2 * float(np.sum(W * W))
+        dW += l2 * W
+    return J, dW.astype(X.dtype, copy=False), db / weight_sum
+
+
+class KernelTraits(NamedTuple):
+    """How the kernels evaluate a given X (see :func:`evaluation_traits`)."""
+
+    #: dtype of the scores and sums: float64 for the compiled pass, X's otherwise.
+    compute_dtype: type
+    #: Whether the evaluation runs on BLAS (the NumPy path) rather than threads of its own.
+    uses_blas: bool
+
+
+def evaluation_traits(X):
+    """The precision and the resources with which the kernels evaluate ``X``.
+
+    Parameters
+    ----------
+    X : {ndarray, scipy.sparse matrix} of shape (m, n)
+
+    Returns
+    -------
+    KernelTraits
+        ``compute_dtype`` (a cost's relative rounding error follows it) and
+        ``uses_blas`` (whether a solver's BLAS calls compete with the kernel's
+        own threads).
+    """
+    if _compiled.supports(X):
+        return KernelTraits(np.float64, False)
+    dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+    return KernelTraits(np.dtype(dtype).type, True)
 
 
 def numpy_softmax_loss_and_grad(W, b, X, y, sample_weight, l2):
@@ -283,12 +363,9 @@ def numpy_loss_and_grad(w, b, X, y, sample_weight, l2):
 def warm_up():
     """Compile (or load from the on-disk cache) the compiled kernels now.
 
-    The first evaluation would otherwise do it. Returns ``{name: seconds}``;
-    an empty dict when the compiled kernels are unavailable (no Numba, or
-    ``LOGITDESCENT_NO_NUMBA=1``).
+    The first evaluation would otherwise do it (a few seconds once per
+    machine, well under a second from the cache). Returns
+    ``{kernel: seconds}``; an empty dict when the compiled kernels are
+    unavailable (no Numba, or ``LOGITDESCENT_NO_NUMBA=1``).
     """
-    from . import _fused
-
-    if not _fused.is_available():
-        return {}
-    return _fused.warm_up(threads=False)
+    return _compiled.warm_up()

@@ -24,8 +24,7 @@ import scipy.sparse as sp
 from scipy.special import expit, softmax
 from sklearn.utils import assert_all_finite
 
-from . import _fused
-from .kernel import numpy_loss_and_grad, numpy_softmax_loss_and_grad
+from .kernel import evaluation_traits, loss_and_grad, softmax_loss_and_grad
 
 __all__ = ["LinearObjective", "LogisticObjective", "SoftmaxObjective"]
 
@@ -120,8 +119,10 @@ class LinearObjective:
             return int(X.data.nbytes + X.indices.nbytes + X.indptr.nbytes)
         return int(X.nbytes)
 
-    #: Whether :meth:`loss_grad` runs on BLAS (the NumPy kernels: ``X @ w``).
-    kernel_uses_blas = True
+    @property
+    def kernel_uses_blas(self):
+        """Whether :meth:`loss_grad` runs on BLAS (rather than the kernel's own threads)."""
+        return evaluation_traits(self.X).uses_blas
 
     @property
     def dtype(self):
@@ -129,8 +130,8 @@ class LinearObjective:
 
     @property
     def cost_rtol(self):
-        """Relative rounding error of a computed cost (scores are in X's dtype)."""
-        return 64 * float(np.finfo(self.dtype).eps)
+        """Relative rounding error of a computed cost (in the kernel's compute dtype)."""
+        return 64 * float(np.finfo(evaluation_traits(self.X).compute_dtype).eps)
 
     @property
     def coef_mask(self):
@@ -185,6 +186,10 @@ class LinearObjective:
                 J, dW, db = self._kernel_loss_grad(W, b)
         else:
             J, dW, db = self._kernel_loss_grad(W, b)
+        if self.l2:  # the penalty here, not in the kernel: a mini-batch keeps the full data's
+            W64 = np.asarray(W, dtype=np.float64)
+            J += 0.5 * self.l2 * float(np.sum(W64 * W64))
+            dW = dW + self.l2 * W64
         grad = self._theta_from_parts(dW, db)
         if self._check_finite:
             name = self._check_finite if isinstance(self._check_finite, str) else None
@@ -369,11 +374,7 @@ class LinearObjective:
         return type(self)(
             self.X[rows], self.y[rows], s, l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept,
             bounds=self.bounds, penalty_scale=self.penalty_scale, n_outputs=self.n_outputs,
-            **self._kernel_options(),
         )
-
-    def _kernel_options(self):
-        return {}
 
 
 def _weighted_gram(block, d, nonnegative):
@@ -396,55 +397,18 @@ def _weighted_gram(block, d, nonnegative):
 class LogisticObjective(LinearObjective):
     """The binary model: ``K = 1``, sigmoid outputs, targets in {0, 1}.
 
-    Parameters
-    ----------
-    kernel : {"auto", "fused", "numpy"}, default="auto"
-        "fused" is the compiled single-pass kernel (:mod:`logitdescent._fused`,
-        needs Numba and a contiguous dense X), "numpy" the vectorized NumPy
-        one; "auto" takes the fused kernel where it is measured faster.
-    **kwargs
-        As for :class:`LinearObjective`.
+    Parameters as for :class:`LinearObjective` (``n_outputs`` is 1).
     """
 
     CURVATURE_BOUND = 0.25  # a (1 - a) <= 1/4
 
-    def __init__(self, X, y, sample_weight=None, *, kernel="auto", **kwargs):
+    def __init__(self, X, y, sample_weight=None, **kwargs):
         kwargs.pop("n_outputs", None)
         super().__init__(X, y, sample_weight, n_outputs=1, **kwargs)
-        if kernel not in ("auto", "fused", "numpy"):
-            raise ValueError(f"kernel must be 'auto', 'fused' or 'numpy'; got {kernel!r}.")
-        available = _fused.is_available()
-        if kernel == "fused" and not (available and _fused.supports(X)):
-            raise ValueError(
-                "kernel='fused' needs Numba (pip install 'logitdescent[fast]') and a "
-                "C- or F-contiguous float32/float64 NumPy X; use kernel='auto'."
-            )
-        self.kernel = kernel
-        # "auto" follows the benchmark: the fused kernel wins except on
-        # column-major X with long rows (see _fused.recommended).
-        self._use_fused = available and (
-            _fused.supports(X) if kernel == "fused" else kernel == "auto" and _fused.recommended(X)
-        )
-
-    def _kernel_options(self):
-        return {"kernel": self.kernel}
-
-    @property
-    def kernel_uses_blas(self):
-        return not self._use_fused
-
-    @property
-    def cost_rtol(self):
-        """The fused kernel computes scores and sums in float64 for any X."""
-        return 64 * float(np.finfo(np.float64 if self._use_fused else self.dtype).eps)
 
     def _kernel_loss_grad(self, W, b):
-        w, b0 = W[0], float(b[0])
-        if self._use_fused:  # takes w in float64: no rounding of the point itself
-            J, dw, db = _fused.fused_loss_and_grad(w, b0, self.X, self.y, self.sample_weight, self.l2)
-        else:  # X @ w in X's dtype (a float64 w would upcast a float32 X)
-            w = np.asarray(w, dtype=self.dtype)
-            J, dw, db = numpy_loss_and_grad(w, b0, self.X, self.y, self.sample_weight, self.l2)
+        """The smooth cost without the L2 term: the public kernel, ``w`` in float64."""
+        J, dw, db = loss_and_grad(W[0], float(b[0]), self.X, self.y, self.sample_weight)
         return J, dw[None, :], np.array([db])
 
     def _curvature(self, Z):
@@ -458,8 +422,7 @@ class SoftmaxObjective(LinearObjective):
     CURVATURE_BOUND = 0.5  # the largest eigenvalue of diag(a) - a a^T
 
     def _kernel_loss_grad(self, W, b):
-        W = np.asarray(W, dtype=self.dtype)
-        return numpy_softmax_loss_and_grad(W, b, self.X, self.y, self.sample_weight, self.l2)
+        return softmax_loss_and_grad(W, b, self.X, self.y, self.sample_weight)
 
     def hessian(self, theta):
         """The Hessian, made invertible along softmax's flat directions.

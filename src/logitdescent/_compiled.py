@@ -1,0 +1,433 @@
+"""Compiled single-pass kernels (plain Numba) behind :mod:`logitdescent.kernel`.
+
+Only :mod:`logitdescent.kernel` imports this module; it decides when to use it
+(:func:`supports`). The conventions (weighted mean, penalty, numerics) are the
+kernel's; this module returns *sums* over the rows, which the kernel divides
+by ``S`` and completes with the penalty.
+
+Binary (the lecture's vectorized pass, fused)::
+
+    z_i = x_i . w + b,   L_i = max(z_i, 0) - y_i z_i + log1p(exp(-|z_i|))
+    dz_i = s_i (sigmoid(z_i) - y_i)
+    returns  sum_i s_i L_i,   X^T dz,   sum_i dz_i
+
+Softmax (K classes, ``y`` class indices)::
+
+    Z_i = W x_i + b,   L_i = logsumexp(Z_i) - Z_i[y_i]
+    dZ_i = s_i (softmax(Z_i) - onehot(y_i))
+    returns  sum_i s_i L_i,   dZ^T X,   sum_i dZ_i
+
+One pass over X
+    Rows go in blocks small enough to stay in the L2 cache: a block's scores
+    (each row read from memory once), then its losses and residuals, then the
+    gradient ``acc += dz_r x_r`` with the rows re-read from cache. NumPy's
+    ``X @ w`` then ``X.T @ dz`` reads X from memory twice.
+Precision
+    X is read in its own dtype; every score, loss and sum is float64 (float32
+    X too); the gradient is returned in float64 and cast by the caller. Dot
+    products may be reassociated (``fastmath`` reassoc/contract, so LLVM
+    vectorizes them); nothing assumes finite values (no ``nnan``/``ninf``).
+Threads and determinism
+    Rows are cut into chunks whose boundaries depend on the shape only. Each
+    chunk writes its own partial sums, which are added in chunk order at the
+    end, so the result is bit-identical for any thread count. The chunks are
+    handed out to a standard ``concurrent.futures.ThreadPoolExecutor``
+    running the ``nogil`` chunk function; the calling thread takes chunks too.
+    Numba's own threading layer is not used: its OpenMP/workqueue workers
+    spin and fight OpenBLAS's for the cores when BLAS calls and kernel calls
+    alternate (docs/solvers.md, "The compiled kernel").
+Compilation
+    Lazily on first use, ``cache=True`` (later processes load the machine
+    code from ``__pycache__`` or ``NUMBA_CACHE_DIR``). :func:`warm_up`
+    compiles both dtypes of both kernels. Setting ``LOGITDESCENT_NO_NUMBA=1``
+    disables the module (the NumPy kernels run instead), as does a missing
+    Numba.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+__all__ = ["available", "supports", "binary_sums", "softmax_sums", "warm_up", "default_n_threads"]
+
+
+def _import_numba():
+    if os.environ.get("LOGITDESCENT_NO_NUMBA", "").strip() not in ("", "0"):
+        return None
+    try:
+        import numba
+    except ImportError:
+        return None
+    return numba
+
+
+numba = _import_numba()
+
+#: Target bytes of X per row block, re-read from cache for the gradient.
+BLOCK_BYTES = 64 * 1024
+#: Target elements of X per chunk (the unit of work of a thread).
+CHUNK_ELEMENTS = 1 << 18
+#: At most this many chunks (their partial gradients are summed at the end).
+MAX_CHUNKS = 64
+#: X below this many bytes is evaluated by the calling thread alone: handing
+#: out chunks costs more than the second thread saves.
+MIN_PARALLEL_BYTES = 512 * 1024
+
+
+def available():
+    """Whether the compiled kernels can run (Numba importable and not disabled)."""
+    return numba is not None
+
+
+def supports(X):
+    """Whether ``X`` can be evaluated here as it is: a C-contiguous float32/float64
+    ``numpy.ndarray`` with at least one row and one column, and Numba available."""
+    return (
+        numba is not None
+        and type(X) is np.ndarray
+        and X.ndim == 2
+        and X.dtype in (np.float32, np.float64)
+        and X.flags.c_contiguous
+        and X.shape[0] > 0
+        and X.shape[1] > 0
+    )
+
+
+def default_n_threads():
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def _chunk_bounds(m, n):
+    """Row boundaries of the chunks: a function of the shape only."""
+    n_chunks = min(MAX_CHUNKS, max(1, (m * n) // CHUNK_ELEMENTS), m)
+    return np.linspace(0, m, n_chunks + 1).astype(np.int64)
+
+
+def _block_rows(n, itemsize):
+    return max(8, BLOCK_BYTES // (n * itemsize))
+
+
+if numba is not None:
+    _OPTS = dict(nogil=True, cache=True, error_model="numpy")
+    # Reassociation lets LLVM keep several partial sums of a dot product in
+    # vector registers; 'contract' allows fused multiply-adds. No 'nnan' or
+    # 'ninf': |z| = 1e20 must still give a finite loss, NaN must propagate.
+    _DOT = {"reassoc", "contract", "nsz"}
+
+    # Everything else only contracts to fused multiply-adds.
+    _FMA = {"contract"}
+
+    @numba.njit(fastmath=_DOT, **_OPTS)
+    def _dot_row(X, i, v):
+        """``x_i . v`` in float64 (LLVM inlines it, keeping its flags)."""
+        s = 0.0
+        for j in range(v.shape[0]):
+            s += np.float64(X[i, j]) * v[j]
+        return s
+
+    # exp(x) for x in [-708, 0] without a libm call, so that the loss loop
+    # vectorizes (a libm exp per row cost as much as reading the row at
+    # n = 100: docs/solvers.md). Cody-Waite reduction x = k ln2 + r with
+    # |r| <= ln2/2, the degree-13 Taylor polynomial of exp(r) (error < 4e-18),
+    # 2^k built from the bits of x log2(e) + 1.5 * 2^52 through an int64 view.
+    # Below -708 exp is clamped to exp(-708) ~ 3e-308 (no subnormals): the
+    # loss and the residual then differ from the exact ones by < 1e-307.
+    _LOG2E = 1.4426950408889634
+    _LN2_HI = 6.93147180369123816490e-01  # 32 trailing zero bits: k * _LN2_HI is exact
+    _LN2_LO = 1.90821492927058770002e-10
+    _SHIFTER = 6755399441055744.0  # 2**52 + 2**51: adding it rounds to an integer
+    _SHIFTER_BITS = 0x4338000000000000
+    _EXP_MIN = -708.0
+    _E = tuple(1.0 / math.factorial(k) for k in range(2, 14))
+    # log1p(e) for e in [0, 1]: 2 atanh(s), s = e / (2 + e) in [0, 1/3], as
+    # 2s + s * s^2 * sum_k 2 s^(2k-2) / (2k + 1), 17 terms (error < 1e-18).
+    _L = tuple(2.0 / (2 * k + 1) for k in range(1, 18))
+
+    @numba.njit(fastmath=_FMA, **_OPTS)
+    def _exp_taylor(r):
+        p = _E[11]
+        for k in range(10, -1, -1):  # unrolled by LLVM: the tuple is a constant
+            p = p * r + _E[k]
+        return 1.0 + (r + r * r * p)
+
+    @numba.njit(fastmath=_FMA, **_OPTS)
+    def _log1p_unit(e):
+        s = e / (2.0 + e)
+        s2 = s * s
+        q = _L[16]
+        for k in range(15, -1, -1):
+            q = q * s2 + _L[k]
+        return 2.0 * s + s * (s2 * q)
+
+    @numba.njit(fastmath=_FMA, **_OPTS)
+    def _binary_losses(z, y, sw, has_sw, i0, nr, t, e):
+        """Losses and residuals of rows ``i0 + r``, ``r < nr``, from their scores.
+
+        Overwrites ``z[r]`` by ``dz = s (sigmoid(z) - y)``; returns
+        ``(sum s L, sum dz)``. ``t`` and ``e`` are scratch of length >= nr.
+        Three loops that each vectorize.
+        """
+        for r in range(nr):  # x = -|z| clamped (NaN stays NaN), rounded x log2(e)
+            x = -abs(z[r])
+            x = _EXP_MIN if x < _EXP_MIN else x
+            t[r] = x * _LOG2E + _SHIFTER
+        t_bits = t[:nr].view(np.int64)
+        scale_bits = e[:nr].view(np.int64)
+        for r in range(nr):  # 2^k from the bits of t
+            scale_bits[r] = (t_bits[r] - _SHIFTER_BITS + 1023) << 52
+        loss = 0.0
+        dz_sum = 0.0
+        for r in range(nr):
+            zr = z[r]
+            x = -abs(zr)
+            x = _EXP_MIN if x < _EXP_MIN else x
+            kf = t[r] - _SHIFTER
+            exp_neg = _exp_taylor((x - kf * _LN2_HI) - kf * _LN2_LO) * e[r]  # exp(-|z|)
+            yi = np.float64(y[i0 + r])
+            L = (zr if zr > 0.0 else 0.0) - yi * zr + _log1p_unit(exp_neg)
+            d = (1.0 if zr >= 0.0 else exp_neg) / (1.0 + exp_neg) - yi
+            if has_sw:
+                si = np.float64(sw[i0 + r])
+                L *= si
+                d *= si
+            loss += L
+            dz_sum += d
+            z[r] = d
+        return loss, dz_sum
+
+    @numba.njit(fastmath=_FMA, **_OPTS)
+    def _binary_chunk(X, y, sw, has_sw, w, b, start, stop, block, partial_dw, partial_sums):
+        """Sums of one chunk of rows ``[start, stop)`` into its partial outputs."""
+        n = X.shape[1]
+        dz = np.empty(block)
+        t = np.empty(block)
+        e = np.empty(block)
+        loss = 0.0
+        dz_sum = 0.0
+        for r0 in range(start, stop, block):
+            r1 = min(r0 + block, stop)
+            for i in range(r0, r1):  # scores: each row read from memory once
+                dz[i - r0] = _dot_row(X, i, w) + b
+            block_loss, block_dz = _binary_losses(dz, y, sw, has_sw, r0, r1 - r0, t, e)
+            loss += block_loss
+            dz_sum += block_dz
+            for i in range(r0, r1):  # gradient: the block's rows come from cache
+                d = dz[i - r0]
+                for j in range(n):
+                    partial_dw[j] += d * np.float64(X[i, j])
+        partial_sums[0] = loss
+        partial_sums[1] = dz_sum
+
+    @numba.njit(fastmath=_FMA, **_OPTS)
+    def _softmax_chunk(X, y, sw, has_sw, W, b, start, stop, block, partial_dW, partial_sums):
+        """Sums of one chunk of rows for the K-class softmax model."""
+        K, n = W.shape
+        Z = np.empty((block, K))
+        loss = 0.0
+        for r0 in range(start, stop, block):
+            r1 = min(r0 + block, stop)
+            for i in range(r0, r1):  # all K scores of a row while it is in L1
+                for k in range(K):
+                    Z[i - r0, k] = _dot_row(X, i, W[k]) + b[k]
+            for i in range(r0, r1):
+                row = Z[i - r0]
+                top = row[0]
+                for k in range(1, K):
+                    top = max(top, row[k])
+                yi = y[i]
+                shifted_true = row[yi] - top
+                norm = 0.0
+                for k in range(K):  # shifted by the row maximum: every exp <= 1
+                    row[k] = math.exp(row[k] - top)
+                    norm += row[k]
+                si = np.float64(sw[i]) if has_sw else 1.0
+                loss += si * (math.log(norm) - shifted_true)
+                for k in range(K):
+                    row[k] = si * (row[k] / norm)
+                row[yi] -= si
+                for k in range(K):
+                    partial_sums[1 + k] += row[k]
+            for i in range(r0, r1):
+                for k in range(K):
+                    d = Z[i - r0, k]
+                    for j in range(n):
+                        partial_dW[k, j] += d * np.float64(X[i, j])
+        partial_sums[0] = loss
+
+
+_pool = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def _get_pool(n_workers):
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size < n_workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="logitdescent")
+            _pool_size = n_workers
+        return _pool
+
+
+def _forget_pool_after_fork():
+    global _pool, _pool_size
+    _pool, _pool_size = None, 0  # the parent's threads did not come along
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+def _run_chunks(run_chunk, n_chunks, n_threads, nbytes):
+    """Call ``run_chunk(c)`` once for every chunk ``c``, on up to ``n_threads`` threads.
+
+    The calling thread takes chunks as well; pool threads that start after
+    the last chunk is taken return at once. Which thread runs a chunk does
+    not matter: each writes its own outputs.
+    """
+    if n_threads <= 1 or n_chunks == 1 or nbytes < MIN_PARALLEL_BYTES:
+        for c in range(n_chunks):
+            run_chunk(c)
+        return
+    counter = itertools.count()  # next() is atomic under the GIL
+    stop = threading.Event()
+
+    def take_chunks():
+        for c in counter:
+            if c >= n_chunks or stop.is_set():
+                return
+            run_chunk(c)
+
+    pool = _get_pool(n_threads - 1)
+    helpers = [pool.submit(take_chunks) for _ in range(min(n_threads, n_chunks) - 1)]
+    try:
+        take_chunks()
+    finally:
+        stop.set()  # an interrupt: no helper starts another chunk
+        for future in helpers:
+            if not future.cancel():
+                future.result()  # re-raises a helper's error; waits for its chunk
+
+
+def _prepare(X, y, sample_weight, y_dtype):
+    y = np.ascontiguousarray(y, dtype=y_dtype)
+    if sample_weight is None:
+        return y, np.empty(0, dtype=X.dtype), False
+    return y, np.ascontiguousarray(sample_weight, dtype=X.dtype), True
+
+
+def binary_sums(w, b, X, y, sample_weight=None, n_threads=None):
+    """``(sum s L, X^T dz, sum dz)`` of the binary model in one pass over ``X``.
+
+    Parameters
+    ----------
+    w : ndarray of shape (n,)
+        Used in float64.
+    b : float
+    X : ndarray of shape (m, n)
+        Accepted by :func:`supports`; never copied or written.
+    y : ndarray of shape (m,)
+        Targets in [0, 1] (converted to ``X.dtype`` unless already).
+    sample_weight : ndarray of shape (m,) or None
+    n_threads : int, optional
+        Default :func:`default_n_threads`; the result does not depend on it.
+
+    Returns
+    -------
+    loss_sum : float
+    dw_sum : ndarray of shape (n,), float64
+    dz_sum : float
+    """
+    m, n = X.shape
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    y, sw, has_sw = _prepare(X, y, sample_weight, X.dtype)
+    bounds = _chunk_bounds(m, n)
+    n_chunks = bounds.size - 1
+    partial_dw = np.zeros((n_chunks, n))
+    partial_sums = np.zeros((n_chunks, 2))
+    block = _block_rows(n, X.itemsize)
+    b = float(b)
+
+    def run_chunk(c):
+        _binary_chunk(X, y, sw, has_sw, w, b, bounds[c], bounds[c + 1], block, partial_dw[c], partial_sums[c])
+
+    _run_chunks(run_chunk, n_chunks, n_threads or default_n_threads(), X.nbytes)
+    sums = partial_sums.sum(axis=0)
+    return float(sums[0]), partial_dw.sum(axis=0), float(sums[1])
+
+
+def softmax_sums(W, b, X, y, sample_weight=None, n_threads=None):
+    """``(sum s L, dZ^T X, sum dZ)`` of the K-class softmax model in one pass.
+
+    Parameters
+    ----------
+    W : ndarray of shape (K, n)
+        Used in float64.
+    b : ndarray of shape (K,)
+    X : ndarray of shape (m, n)
+        Accepted by :func:`supports`; never copied or written.
+    y : ndarray of shape (m,)
+        Class indices in ``0 .. K-1``.
+    sample_weight : ndarray of shape (m,) or None
+    n_threads : int, optional
+
+    Returns
+    -------
+    loss_sum : float
+    dW_sum : ndarray of shape (K, n), float64
+    db_sum : ndarray of shape (K,), float64
+    """
+    m, n = X.shape
+    W = np.ascontiguousarray(W, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    K = W.shape[0]
+    y, sw, has_sw = _prepare(X, y, sample_weight, np.intp)
+    bounds = _chunk_bounds(m, n * K)
+    n_chunks = bounds.size - 1
+    partial_dW = np.zeros((n_chunks, K, n))
+    partial_sums = np.zeros((n_chunks, 1 + K))
+    block = _block_rows(n, X.itemsize)
+
+    def run_chunk(c):
+        _softmax_chunk(X, y, sw, has_sw, W, b, bounds[c], bounds[c + 1], block, partial_dW[c], partial_sums[c])
+
+    _run_chunks(run_chunk, n_chunks, n_threads or default_n_threads(), X.nbytes)
+    sums = partial_sums.sum(axis=0)
+    return float(sums[0]), partial_dW.sum(axis=0), sums[1:]
+
+
+def warm_up():
+    """Compile, or load from the on-disk cache, both kernels for both dtypes.
+
+    Returns
+    -------
+    seconds : dict
+        ``{"binary": s, "softmax": s}``; empty when Numba is unavailable.
+    """
+    if numba is None:
+        return {}
+    times = {}
+    for name, run in (("binary", binary_sums), ("softmax", softmax_sums)):
+        t0 = time.perf_counter()
+        for dtype in (np.float64, np.float32):
+            X = np.ones((4, 3), dtype=dtype)
+            for sw in (None, np.ones(4)):
+                if name == "binary":
+                    run(np.zeros(3), 0.0, X, np.array([0.0, 1.0, 0.0, 1.0]), sw, n_threads=1)
+                else:
+                    run(np.zeros((2, 3)), np.zeros(2), X, np.array([0, 1, 0, 1]), sw, n_threads=1)
+        times[name] = time.perf_counter() - t0
+    return times
