@@ -43,9 +43,11 @@ AUTO_PRECOND_MAX_PARAMS = 512
 def choose_solver(objective):
     """The ``solver="auto"`` rule (docs/solvers.md gives the benchmark evidence).
 
-    - L1 term or bounds, or more than ``AUTO_PRECOND_MAX_PARAMS`` parameters:
-      "lbfgs" (the others cannot take the first; for the second even a
-      subsampled Hessian costs more than the passes it saves).
+    - L1 or elastic-net term: "newton-cd", proximal Newton with coordinate
+      descent on working sets (binary and multinomial, dense and sparse).
+    - Bounds without L1, or more than ``AUTO_PRECOND_MAX_PARAMS`` parameters:
+      "lbfgs" (the Newton-type solvers cannot take the first; for the second
+      even a subsampled Hessian costs more than the passes it saves).
     - Up to ``AUTO_NEWTON_MAX_PARAMS``: "newton", whose iteration count does
       not depend on how badly the features are scaled.
     - Between: "precond-lbfgs", L-BFGS on a problem that a subsampled
@@ -53,6 +55,8 @@ def choose_solver(objective):
       L-BFGS on well-conditioned data, 3-4x faster than Newton on badly
       conditioned data.
     """
+    if objective.l1 > 0:
+        return "newton-cd"
     if objective.has_prox or objective.n_params > AUTO_PRECOND_MAX_PARAMS:
         return "lbfgs"
     if objective.n_params <= AUTO_NEWTON_MAX_PARAMS:

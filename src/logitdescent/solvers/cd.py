@@ -36,12 +36,11 @@ Three levels keep the work proportional to the support, not to ``n``:
    L1 term or bounds the model is minimized exactly by a Cholesky solve: the
    solver is then Newton's method on the working set.
 
-For the multinomial model the model's Hessian is block-diagonal over the
-classes (class ``k``'s block has weights ``s p_k (1 - p_k) / S``), so each
-class's step is found independently and one line search takes them
-together; with the line search this is still a descent method that
-converges (Tseng & Yun's coordinate gradient descent allows any positive
-definite model), at a linear rather than quadratic rate.
+For the multinomial model the quadratic model is the full softmax Hessian
+over the working set (``K^2`` blocks ``X_W^T diag(s (p_k [k = l] - p_k p_l)
+/ S) X_W``), so the steps are Newton steps there too; its flat directions
+(the same vector added to every class) are harmless to coordinate descent,
+which needs only positive diagonal entries.
 """
 
 from __future__ import annotations
@@ -202,10 +201,12 @@ class ColumnSource:
         return self._block
 
 
-def _gram(XW, D):
-    """``XW^T diag(D) XW`` (D >= 0), dense float64 (|W|, |W|)."""
+def _gram(XW, D, nonnegative=True):
+    """``XW^T diag(D) XW``, dense float64 (|W|, |W|)."""
     if sp.issparse(XW):
         return np.asarray((XW.T @ sp.diags(D) @ XW).toarray())
+    if not nonnegative:  # softmax's off-diagonal class pairs
+        return XW.T @ (XW * D[:, None])
     root = XW * np.sqrt(D)[:, None]
     return root.T @ root  # NumPy sends A.T @ A to BLAS syrk
 
@@ -325,11 +326,9 @@ class _State:
             opt = float(np.max(np.abs(V - np.clip(trial, lower, upper)), initial=0.0))
             if tol > 0 and opt <= tol:
                 break
-            Dall = self.s_over_S[:, None] * P * (1.0 - P)
-            step = np.empty_like(V)
-            for k in range(self.K):
-                H = self._hessian(XW, Dall[:, k], idx.size)
-                step[k] = self._model_step(H, G[k], V[k], lower[k], upper[k], penalized, opt)
+            H = self._hessian(XW, P, idx.size)
+            step = self._model_step(H, G.ravel(), V.ravel(), lower.ravel(), upper.ravel(),
+                                    np.tile(penalized, self.K), opt).reshape(V.shape)
             delta = float(np.sum(G * step))
             if l1:
                 pen = penalized
@@ -362,16 +361,31 @@ class _State:
             history.record_cost(cost)
         return steps, None
 
-    def _hessian(self, XW, D, n_cols):
-        size = n_cols + int(self.fit_intercept)
-        H = np.empty((size, size))
-        H[:n_cols, :n_cols] = _gram(XW, D)
-        H[np.arange(n_cols), np.arange(n_cols)] += self.l2
-        if self.fit_intercept:
-            border = np.asarray(XW.T @ D).ravel()
-            H[:n_cols, -1] = border
-            H[-1, :n_cols] = border
-            H[-1, -1] = D.sum()
+    def _hessian(self, XW, P, n_cols):
+        """The working set's Hessian, (K c, K c) with ``c = n_cols + fit_intercept``.
+
+        Block ``(k, l)`` is ``[X_W 1]^T diag(d_kl) [X_W 1]`` with
+        ``d_kl = s (p_k [k = l] - p_k p_l) / S`` (``s a (1 - a) / S`` for
+        the binary model), plus ``l2`` on the coefficients' diagonal.
+        """
+        K = self.K
+        c = n_cols + int(self.fit_intercept)
+        H = np.empty((K * c, K * c))
+        for k in range(K):
+            for l in range(k, K):
+                d = self.s_over_S * ((P[:, k] if k == l else 0.0) - P[:, k] * P[:, l])
+                block = H[k * c : (k + 1) * c, l * c : (l + 1) * c]
+                block[:n_cols, :n_cols] = _gram(XW, d, nonnegative=k == l)
+                if self.fit_intercept:
+                    border = np.asarray(XW.T @ d).ravel()
+                    block[:n_cols, -1] = border
+                    block[-1, :n_cols] = border
+                    block[-1, -1] = d.sum()
+                if l != k:
+                    H[l * c : (l + 1) * c, k * c : (k + 1) * c] = block.T
+        for k in range(K):
+            diagonal = np.arange(k * c, k * c + n_cols)
+            H[diagonal, diagonal] += self.l2
         return H
 
     def _model_step(self, H, g, v, lower, upper, penalized, opt):
