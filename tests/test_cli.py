@@ -118,7 +118,7 @@ def test_flags_map_onto_estimator_parameters(tmp_path):
     assert result.exit_code == 0, result.output
     classifier = load_model(tmp_path / "model.json").named_steps["classifier"]
     expected = LogisticRegression(
-        solver="gd", learning_rate=0.5, max_iter=30, tol=0.0, C=np.inf, penalty=None,
+        solver="gd", learning_rate=0.5, max_iter=30, tol=0.0, C=np.inf,
         class_weight="balanced", fit_intercept=False,
     ).get_params()
     assert classifier.get_params() == expected
@@ -261,52 +261,22 @@ def test_evaluate_multiclass(iris_trained, iris_csv, tmp_path):
     assert 0 < written["accuracy"] <= 1 and written["log_loss"] > 0
 
 
-def test_one_vs_rest_learning_curves_and_metrics(iris_csv, tmp_path, monkeypatch):
-    import logitdescent.cli as cli
-
-    drawn = {}
-
-    def spy(loss_curve, title="Learning curve", labels=None):
-        drawn.update(loss_curve=loss_curve, title=title, labels=labels)
-        return render_learning_curve(loss_curve, title=title, labels=labels)
-
-    monkeypatch.setattr(cli, "render_learning_curve", spy)
-    result = invoke("train", "--data", iris_csv, "--target", "species", "--out", tmp_path,
-                    "--multiclass", "ovr", "--print-every", "5")
-    assert result.exit_code == 0, result.output
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics["multiclass"] == "ovr" and metrics["test_accuracy"] > 0.85
-    per_class = metrics["final_cost_per_class"]
-    assert len(per_class) == 3 and metrics["final_cost"] == pytest.approx(sum(per_class), rel=1e-15)
-    classifier = load_model(tmp_path / "model.json").named_steps["classifier"]
-    assert isinstance(classifier.loss_curve_, list) and len(classifier.loss_curve_) == 3
-    assert per_class == [float(curve[-1]) for curve in classifier.loss_curve_]
-    # One line per class, named in the legend.
-    assert [len(c) for c in drawn["loss_curve"]] == [len(c) for c in classifier.loss_curve_]
-    assert drawn["labels"] == [f"{c} vs rest" for c in IRIS_CLASSES]
-    assert "one-vs-rest" in drawn["title"]
-    assert (tmp_path / "learning_curve.png").read_bytes().startswith(PNG_MAGIC)
-    # Each model's costs are printed under its own name, each from iteration 0.
-    for name in IRIS_CLASSES:
-        assert f"Cost after iteration 0 ('{name}' vs rest): 0.693147" in result.stdout
-
-
 def test_new_flags_reach_the_estimator(iris_csv, tmp_path):
     result = invoke(
         "train", "--data", iris_csv, "--target", "species", "--out", tmp_path, "--quiet",
-        "--penalty", "elasticnet", "--l1-ratio", "0.25", "--multiclass", "ovr", "--solver", "sgd",
+        "--l1-ratio", "0.25", "--solver", "sgd",
         "--batch-size", "16", "--coef-bounds", "-inf", "0.75", "--max-iter", "20", "--tol", "0",
         "--learning-rate", "0.05",
     )
     assert result.exit_code == 0, result.output
     # What the file says, exactly: the tuple of bounds with its infinity.
     params = json.loads((tmp_path / "model.json").read_text())["model"]["classifier"]["params"]
-    assert params["penalty"] == "elasticnet" and params["l1_ratio"] == 0.25
-    assert params["multiclass"] == "ovr" and params["batch_size"] == 16 and params["solver"] == "sgd"
+    assert params["penalty"] == "deprecated" and params["l1_ratio"] == 0.25
+    assert params["batch_size"] == 16 and params["solver"] == "sgd"
     assert params["coef_bounds"] == {"tuple": [{"float": "-inf"}, 0.75]}
     classifier = load_model(tmp_path / "model.json").named_steps["classifier"]
     assert classifier.get_params() == LogisticRegression(
-        penalty="elasticnet", l1_ratio=0.25, multiclass="ovr", solver="sgd", batch_size=16,
+        l1_ratio=0.25, solver="sgd", batch_size=16,
         coef_bounds=(-np.inf, 0.75), max_iter=20, tol=0.0, learning_rate=0.05,
     ).get_params()
     assert type(classifier.coef_bounds) is tuple
@@ -316,11 +286,14 @@ def test_new_flags_reach_the_estimator(iris_csv, tmp_path):
 @pytest.mark.parametrize(
     "flags, expected",
     [
-        (["--penalty", "none"], {"penalty": None}),
-        (["--penalty", "l1", "--C", "0.05"], {"penalty": "l1", "C": 0.05}),
+        (["--C", "inf"], {"C": np.inf}),
+        (["--penalty", "none"], {"C": np.inf}),  # the deprecated alias, as the parameters it means
+        (["--l1-ratio", "1", "--C", "0.05"], {"l1_ratio": 1.0, "C": 0.05}),
+        (["--penalty", "l1", "--C", "0.05"], {"l1_ratio": 1.0, "C": 0.05}),
+        (["--penalty", "elasticnet", "--l1-ratio", "0.5", "--C", "0.05"], {"l1_ratio": 0.5, "C": 0.05}),
         (["--coef-bounds", "0", "inf"], {"coef_bounds": (0.0, np.inf)}),
     ],
-    ids=["no penalty", "l1", "non-negative"],
+    ids=["no penalty", "penalty none", "l1", "penalty l1", "penalty elasticnet", "non-negative"],
 )
 def test_penalty_and_bounds_flags(cancer_csv, tmp_path, flags, expected):
     result = invoke("train", "--data", cancer_csv, "--target", "diagnosis", "--out", tmp_path, "-q", *flags)
@@ -329,29 +302,53 @@ def test_penalty_and_bounds_flags(cancer_csv, tmp_path, flags, expected):
     assert classifier.get_params() == LogisticRegression(**expected).get_params()
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["n_nonzero_coef"] == np.count_nonzero(classifier.coef_)
-    if expected.get("penalty") == "l1":  # a strong L1 penalty zeroes coefficients exactly
+    if expected.get("l1_ratio"):  # a strong L1 penalty zeroes coefficients exactly
         assert 0 < metrics["n_nonzero_coef"] < 30
     if "coef_bounds" in expected:
         assert classifier.coef_.min() >= 0
 
 
-def test_flags_the_fit_ignores_are_noted(tmp_path):
-    result = invoke("train", "--out", tmp_path, "--l1-ratio", "0.3", "--batch-size", "8", "--multiclass", "ovr",
-                    "--print-every", "0")
+@pytest.mark.parametrize(
+    "flags, notes",
+    [
+        (["--batch-size", "8", "--learning-rate", "0.1"],
+         ["--learning-rate is ignored unless --solver is one of 'gd', 'sgd'",
+          "--batch-size is ignored unless --solver is 'sgd'"]),
+        (["--solver", "gd", "--batch-size", "8", "--learning-rate", "0.1", "--max-iter", "3", "--tol", "0"],
+         ["--batch-size is ignored unless --solver is 'sgd'"]),
+        (["--C", "inf", "--l1-ratio", "0.3"], ["--l1-ratio is ignored unless --C is a float in the range (0.0, inf)"]),
+        (["--penalty", "none", "--l1-ratio", "0.3"],
+         ["--l1-ratio is ignored unless --C is a float in the range (0.0, inf)"]),
+        # Flags that are used draw no note.
+        (["--solver", "sgd", "--batch-size", "64", "--l1-ratio", "0.3", "--max-iter", "3", "--tol", "0"], []),
+    ],
+    ids=["auto solver", "gd", "no penalty", "penalty none", "all used"],
+)
+def test_flags_the_fit_ignores_are_noted(tmp_path, flags, notes):
+    result = invoke("train", "--out", tmp_path, "--print-every", "0", *flags)
     assert result.exit_code == 0, result.output
-    assert result.stderr.splitlines() == [
-        "logitdescent: warning: --l1-ratio is used with --penalty elasticnet only; it is ignored",
-        "logitdescent: warning: --batch-size is used with --solver sgd only; it is ignored",
-        "logitdescent: warning: --multiclass applies to more than two classes; this target has two, so it is ignored",
-    ]
-    classifier = load_model(tmp_path / "model.json").named_steps["classifier"]
+    assert result.stderr.splitlines() == [f"logitdescent: warning: {note}" for note in notes]
     # Still passed on, one to one.
-    assert (classifier.l1_ratio, classifier.batch_size, classifier.multiclass) == (0.3, 8, "ovr")
-    # Flags left at their defaults, or used, draw no note.
-    result = invoke("train", "--out", tmp_path, "-q", "--l1-ratio", "0.3")
-    assert result.exit_code == 0 and result.output == ""
-    result = invoke("train", "--out", tmp_path, "--print-every", "0", "--penalty", "elasticnet", "--l1-ratio", "0.3")
-    assert result.exit_code == 0 and "--l1-ratio" not in result.stderr
+    classifier = load_model(tmp_path / "model.json").named_steps["classifier"]
+    if "--batch-size" in flags:
+        assert classifier.batch_size == int(flags[flags.index("--batch-size") + 1])
+    # And never when quiet.
+    assert invoke("train", "--out", tmp_path, "-q", *flags).output == ""
+
+
+def test_flags_left_at_their_defaults_draw_no_note(tmp_path):
+    result = invoke("train", "--out", tmp_path, "--print-every", "0", "--solver", "lbfgs")
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_train_compiles_the_kernel_through_the_public_warm_up(tmp_path, monkeypatch):
+    import logitdescent.cli as cli
+    import logitdescent.kernel
+
+    calls = []
+    monkeypatch.setattr(cli, "warm_up", lambda: calls.append("warm_up") or logitdescent.kernel.warm_up())
+    assert invoke("train", "--out", tmp_path, "-q").exit_code == 0
+    assert calls == ["warm_up"]
 
 
 # -- predict, evaluate, explain --------------------------------------------
@@ -467,7 +464,11 @@ BAD_TRAIN_FLAGS = {
     "l1-ratio above 1": ["--l1-ratio", "1.5"],
     "negative l1-ratio": ["--l1-ratio", "-0.1"],
     "NaN l1-ratio": ["--l1-ratio", "nan"],
-    "bad multiclass": ["--multiclass", "ovo"],
+    "removed --multiclass": ["--multiclass", "ovr"],  # OneVsRestClassifier in Python instead
+    "penalty contradicting l1-ratio": ["--penalty", "l2", "--l1-ratio", "1"],
+    "penalty contradicting C": ["--penalty", "none", "--C", "0.5"],
+    "penalty hidden default": ["--penalty", "deprecated"],
+    "non-integer max-iter": ["--max-iter", "2.5"],
     "zero batch size": ["--batch-size", "0"],
     "fractional batch size": ["--batch-size", "1.5"],
     "bounds reversed": ["--coef-bounds", "1", "-1"],
@@ -502,7 +503,7 @@ def test_bad_train_flags_are_usage_errors(previous_run, flags):
 
 def test_incompatible_solver_and_penalty_is_one_line(previous_run):
     before = snapshot(previous_run)
-    result = invoke("train", "--out", previous_run, "--solver", "newton", "--penalty", "l1")
+    result = invoke("train", "--out", previous_run, "--solver", "newton", "--l1-ratio", "1")
     assert_one_line_error(result, 1)
     assert "fitting failed" in result.stderr and "L2 penalty only" in result.stderr
     assert snapshot(previous_run) == before

@@ -1,12 +1,17 @@
 """LogisticRegression against scikit-learn's optima, the lecture's updates,
 label handling and parameter errors."""
 
+import functools
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 from logitdescent import LogisticRegression, reference
+from logitdescent.estimator import resolve_penalty
+from logitdescent.solvers import SOLVER_OPTIONS
 
 from .conftest import DTYPES
 
@@ -46,7 +51,7 @@ def test_reaches_scikit_learn_lbfgs_optimum_on_scaled_data(breast_cancer_scaled,
     assert relative_error(ours, sklearn_optimum(X, y, 1.0, "newton-cholesky")) < 3e-7
 
 
-@pytest.mark.parametrize("spelling", [dict(penalty=None), dict(C=np.inf)])
+@pytest.mark.parametrize("spelling", [dict(C=np.inf), dict(C=np.inf, l1_ratio=1.0)])
 def test_unpenalized_fit_reaches_unpenalized_optimum(diabetes_binary, spelling):
     X, y = diabetes_binary
     ours = LogisticRegression(tol=1e-10, **spelling).fit(X, y)
@@ -79,7 +84,7 @@ COURSE_Y = np.array([1, 0, 1])
 
 def test_gd_reproduces_the_course_notebook():
     # Published: optimize(w=[1, 2], b=2, num_iterations=100, learning_rate=0.009).
-    clf = LogisticRegression(penalty=None, solver="gd", learning_rate=0.009, max_iter=100, tol=0)
+    clf = LogisticRegression(C=np.inf, solver="gd", learning_rate=0.009, max_iter=100, tol=0)
     clf.fit(COURSE_X, COURSE_Y, coef_init=[1.0, 2.0], intercept_init=2.0)
     np.testing.assert_allclose(clf.coef_[0], [0.19033591, 0.12259159], atol=5e-9)
     np.testing.assert_allclose(clf.intercept_[0], 1.92535983008, atol=5e-12)
@@ -191,19 +196,94 @@ def test_callback_sees_every_recorded_cost(breast_cancer_scaled):
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(penalty="l3"), "penalty must be"),
-        (dict(C=0.0), "C must be a positive float"),
-        (dict(C="1"), "C must be a positive float"),
-        (dict(solver="sag"), "solver must be one of"),
-        (dict(learning_rate=-0.1), "learning_rate must be a positive float or 'auto'"),
-        (dict(learning_rate="fast"), "learning_rate must be a positive float or 'auto'"),
-        (dict(max_iter=-1), "max_iter must be a non-negative integer"),
-        (dict(tol=-1e-3), "tol must be a non-negative float"),
+        (dict(penalty="l3"), "'penalty' parameter of LogisticRegression must be"),
+        (dict(C=0.0), r"'C' parameter of LogisticRegression must be a float in the range \(0.0, inf\]"),
+        (dict(C="1"), "'C' parameter"),
+        (dict(l1_ratio=1.5), "'l1_ratio' parameter of LogisticRegression must be a float in the range"),
+        (dict(solver="sag"), "'solver' parameter of LogisticRegression must be a str among"),
+        (dict(learning_rate=-0.1), "'learning_rate' parameter of LogisticRegression must be a float"),
+        (dict(learning_rate="fast"), "'learning_rate' parameter .* or a str among {'auto'}"),
+        (dict(max_iter=-1), "'max_iter' parameter of LogisticRegression must be an int in the range"),
+        (dict(tol=-1e-3), "'tol' parameter of LogisticRegression must be a float in the range"),
+        (dict(batch_size=0), "'batch_size' parameter"),
+        (dict(coef_bounds=(0, 1, 2)), r"coef_bounds must be a pair \(lower, upper\)"),
+        (dict(coef_bounds=(1, 0)), "coef_bounds must have lower <= upper"),
     ],
 )
-def test_bad_parameters_name_argument_and_fix(params, match):
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_bad_parameters_name_argument_and_fix(params, match, method):
+    clf = LogisticRegression(**params)
+    fit = clf.fit if method == "fit" else functools.partial(clf.partial_fit, classes=[0, 1])
     with pytest.raises(ValueError, match=match):
+        fit([[0.0], [1.0]], [0, 1])
+
+
+@pytest.mark.parametrize(
+    "penalty, C, l1_ratio, expected",
+    [
+        ("l2", 0.5, 0.0, (0.5, 0.0)),
+        ("l1", 0.5, 0.0, (0.5, 1.0)),  # penalty="l1" alone: l1_ratio's default does not contradict it
+        ("l1", 0.5, 1.0, (0.5, 1.0)),
+        ("elasticnet", 0.5, 0.3, (0.5, 0.3)),
+        (None, 1.0, 0.0, (np.inf, 0.0)),
+        (None, np.inf, 0.0, (np.inf, 0.0)),
+    ],
+)
+def test_penalty_alias_means_what_scikit_learn_fits(diabetes_binary, penalty, C, l1_ratio, expected):
+    X, y = diabetes_binary  # not separable: the unpenalized optimum is finite
+    with pytest.warns(FutureWarning, match="'penalty' is deprecated"):
+        aliased = LogisticRegression(penalty=penalty, C=C, l1_ratio=l1_ratio, tol=1e-10).fit(X, y)
+    C_, l1_ratio_ = expected
+    plain = LogisticRegression(C=C_, l1_ratio=l1_ratio_, tol=1e-10).fit(X, y)
+    np.testing.assert_array_equal(aliased.coef_, plain.coef_)
+    if penalty != "elasticnet":  # scikit-learn 1.9 fits its alias whatever l1_ratio says
+        sk_kw = dict(solver="saga", tol=1e-12, max_iter=100_000) if expected[1] else dict(solver="newton-cholesky", tol=1e-12)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", (FutureWarning, UserWarning))
+            sk = SkLogisticRegression(penalty=penalty, C=C, l1_ratio=l1_ratio, **sk_kw).fit(X, y)
+        assert relative_error(aliased, sk) < 1e-5
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(penalty="l2", l1_ratio=1.0), r"penalty='l2' means l1_ratio=0, which contradicts l1_ratio=1.0"),
+        (dict(penalty="l2", l1_ratio=0.5), "contradicts l1_ratio=0.5"),
+        (dict(penalty="l1", l1_ratio=0.5), r"penalty='l1' means l1_ratio=1, which contradicts"),
+        (dict(penalty=None, C=0.1), r"penalty=None means C=np.inf, which contradicts C=0.1"),
+    ],
+)
+def test_penalty_contradicting_l1_ratio_or_C_is_refused(params, match):
+    with pytest.raises(ValueError, match=match), pytest.warns(FutureWarning):
         LogisticRegression(**params).fit([[0.0], [1.0]], [0, 1])
+    with pytest.raises(ValueError, match=match):
+        resolve_penalty(params.get("penalty"), params.get("C", 1.0), params.get("l1_ratio", 0.0))
+
+
+def test_default_fit_gives_no_deprecation_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LogisticRegression(C=0.3, l1_ratio=0.5).fit([[0.0], [1.0], [2.0]], [0, 1, 1])
+
+
+@pytest.mark.parametrize(
+    "params, ignored",
+    [
+        (dict(), {"learning_rate", "batch_size", "random_state"}),
+        (dict(solver="gd"), {"batch_size", "random_state"}),
+        (dict(solver="sgd"), set()),
+        (dict(solver="sgd", C=np.inf), {"l1_ratio"}),
+        (dict(solver="sgd", penalty=None), {"l1_ratio"}),
+    ],
+)
+def test_ignored_params_follow_the_solver_options(params, ignored):
+    found = LogisticRegression(**params).ignored_params()
+    assert set(found) == ignored
+    for name, (other, condition) in found.items():
+        # The solvers that take an option are the registry's, as fit passes them.
+        if other == "solver":
+            takers = {s for s, options in SOLVER_OPTIONS.items() if name in options}
+            assert all(repr(s) in condition for s in takers)
 
 
 def test_bad_initial_coefficients_are_explained():

@@ -1,16 +1,18 @@
-"""Binary, multinomial and one-vs-rest models, with L2, L1 and elastic-net
-penalties and with or without weights, on every solver that handles the
-combination: each must reach scikit-learn's optimum of the same objective on
-two real data sets. L1 must find scikit-learn's support."""
+"""Binary and multinomial models, with L2, L1 and elastic-net penalties and
+with or without weights, on every solver that handles the combination: each
+must reach scikit-learn's optimum of the same objective on two real data sets.
+L1 must find scikit-learn's support. scikit-learn 1.9's own parameters (C and
+l1_ratio) mean the same fit here, and one binary model per class is
+scikit-learn's OneVsRestClassifier over this estimator."""
 
 import functools
 
 import numpy as np
 import pytest
-from sklearn.base import clone
 from sklearn.datasets import load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import StandardScaler
 
 from logitdescent import LogisticRegression
@@ -52,20 +54,14 @@ def sklearn_solution(name, structure, penalty, weighting):
     sk = SkLogisticRegression(
         C=C, l1_ratio=PENALTY_L1_RATIO[penalty], solver=solver, tol=1e-12, max_iter=200_000, **init_kw
     )
-    if structure == "ovr":  # one binary model per class; "balanced" balances each
-        fits = [clone(sk).fit(X, y == k, **fit_kw) for k in np.unique(y)]
-        coef = np.vstack([f.coef_ for f in fits])
-        intercept = np.concatenate([f.intercept_ for f in fits])
-    else:
-        sk.fit(X, y, **fit_kw)
-        coef, intercept = sk.coef_, sk.intercept_
-    return coef, intercept
+    sk.fit(X, y, **fit_kw)
+    return sk.coef_, sk.intercept_
 
 
 CASES = [
     (name, structure, penalty, weighting, solver)
     for name in ["iris", "wine"]
-    for structure in ["binary", "multinomial", "ovr"]
+    for structure in ["binary", "multinomial"]
     for penalty in ["l2", "l1", "elasticnet"]
     for weighting in ["none", "sample", "balanced"]
     for solver in SOLVERS_FOR[penalty]
@@ -79,8 +75,7 @@ def test_reaches_scikit_learn_optimum(name, structure, penalty, weighting, solve
     X, y = dataset(name, structure)
     fit_kw, init_kw = weights_for(weighting, y)
     clf = LogisticRegression(
-        penalty=penalty, C=C, l1_ratio=0.5, solver=solver, tol=1e-9, max_iter=50_000,
-        multiclass="ovr" if structure == "ovr" else "multinomial", **init_kw,
+        C=C, l1_ratio=PENALTY_L1_RATIO[penalty], solver=solver, tol=1e-9, max_iter=50_000, **init_kw,
     ).fit(X, y, **fit_kw)
     coef, intercept = sklearn_solution(name, structure, penalty, weighting)
     theta, ref = np.append(clf.coef_, clf.intercept_), np.append(coef, intercept)
@@ -94,18 +89,59 @@ def test_reaches_scikit_learn_optimum(name, structure, penalty, weighting, solve
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
 
 
+@pytest.mark.parametrize(
+    "structure, C_value, l1_ratio",
+    [(structure, C_value, l1_ratio)
+     for structure in ["binary", "multinomial"]
+     for C_value, l1_ratio in [(0.05, 1.0), (0.5, 0.0), (0.5, 0.3), (4.0, 0.7), (np.inf, 0.0)]
+     # All of iris has a separable class (setosa): no unpenalized optimum.
+     if not (structure == "multinomial" and C_value == np.inf)],
+)
+def test_scikit_learn_parameters_mean_the_same_fit(structure, C_value, l1_ratio):
+    # A user's scikit-learn 1.9 code moves over unchanged: l1_ratio alone sets
+    # the mix (l1_ratio=1 with C=0.05 is L1 in both, never a silent L2).
+    X, y = dataset("iris", structure)
+    params = dict(C=C_value, l1_ratio=l1_ratio)
+    ours = LogisticRegression(**params, tol=1e-10, max_iter=50_000).fit(X, y)
+    sk = SkLogisticRegression(**params, solver="saga", tol=1e-12, max_iter=500_000).fit(X, y)
+    theta, ref = np.append(ours.coef_, ours.intercept_), np.append(sk.coef_, sk.intercept_)
+    # tol 1e-10 over curvature >= 1/(C m) leaves ~1e-8 in ours; saga's own
+    # stopping rule (max change of the coefficients <= 1e-12 relative) is looser.
+    assert np.linalg.norm(theta - ref) / np.linalg.norm(ref) < 1e-5
+    np.testing.assert_array_equal(ours.coef_ == 0, sk.coef_ == 0)
+
+
+@pytest.mark.parametrize("weighting", ["none", "balanced"])
+@pytest.mark.parametrize("l1_ratio", [0.0, 1.0])
+def test_one_vs_rest_classifier_over_ours_matches_scikit_learns(weighting, l1_ratio):
+    X, y = dataset("wine", "multinomial")
+    _, init_kw = weights_for(weighting, y)
+    ours = OneVsRestClassifier(LogisticRegression(C=C, l1_ratio=l1_ratio, tol=1e-10, **init_kw)).fit(X, y)
+    sk = OneVsRestClassifier(SkLogisticRegression(
+        C=C, l1_ratio=l1_ratio, solver="newton-cholesky" if l1_ratio == 0 else "saga",
+        tol=1e-12, max_iter=200_000, **init_kw,
+    )).fit(X, y)
+    coef = np.vstack([e.coef_ for e in ours.estimators_])
+    intercept = np.concatenate([e.intercept_ for e in ours.estimators_])
+    sk_coef = np.vstack([e.coef_ for e in sk.estimators_])
+    sk_intercept = np.concatenate([e.intercept_ for e in sk.estimators_])
+    theta, ref = np.append(coef, intercept), np.append(sk_coef, sk_intercept)
+    assert np.linalg.norm(theta - ref) / np.linalg.norm(ref) < 1e-5
+    np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), rtol=1e-5, atol=1e-8)
+    assert ours.score(X, y) == sk.score(X, y)
+
+
 def test_l1_zeros_are_exact(breast_cancer_scaled):
     X, y = breast_cancer_scaled
-    clf = LogisticRegression(penalty="l1", C=0.05, solver="nesterov", tol=1e-8).fit(X, y)
+    clf = LogisticRegression(l1_ratio=1.0, C=0.05, solver="nesterov", tol=1e-8).fit(X, y)
     zeros = np.sum(clf.coef_ == 0.0)
     assert 0 < zeros < X.shape[1]
 
 
-@pytest.mark.parametrize("multiclass", ["multinomial", "ovr"])
-def test_multiclass_shapes_and_probabilities(multiclass):
+def test_multiclass_shapes_and_probabilities():
     X, y = dataset("wine", "multinomial")
     labels = np.array(["barolo", "grignolino", "barbera"])[y]
-    clf = LogisticRegression(multiclass=multiclass).fit(X, labels)
+    clf = LogisticRegression().fit(X, labels)
     assert clf.coef_.shape == (3, 13) and clf.intercept_.shape == (3,)
     np.testing.assert_array_equal(clf.classes_, np.unique(labels))
     proba = clf.predict_proba(X)
@@ -175,7 +211,7 @@ def test_bounds_agree_between_projected_gradient_and_lbfgs_b():
 @pytest.mark.parametrize("solver", ["newton", "lbfgs-newton", "precond-lbfgs"])
 def test_newton_refuses_l1_and_bounds_with_a_way_out(solver):
     X, y = dataset("iris", "binary")
-    for params in (dict(penalty="l1"), dict(coef_bounds=(0, 1))):
+    for params in (dict(l1_ratio=1.0), dict(coef_bounds=(0, 1))):
         with pytest.raises(ValueError, match=f"solver='{solver}' handles the L2 penalty only.*choose solver='lbfgs' or 'nesterov'"):
             LogisticRegression(solver=solver, **params).fit(X, y)
 

@@ -6,7 +6,6 @@ import sys
 import numpy as np
 import pytest
 
-from logitdescent import plots
 from logitdescent.plots import plot_learning_curve, render_learning_curve
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -17,6 +16,27 @@ def test_writes_a_png(tmp_path):
     assert path == tmp_path / "curve.png"
     assert path.read_bytes().startswith(PNG_MAGIC)
     assert [p.name for p in tmp_path.iterdir()] == ["curve.png"]
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """What the figure draws: each line's number of points and marker, and the y scale."""
+    from matplotlib.axes import Axes
+
+    record = {"lines": [], "yscale": "linear"}
+    plot, set_yscale = Axes.plot, Axes.set_yscale
+
+    def spy_plot(self, x, y, *args, **kwargs):
+        record["lines"].append((len(x), kwargs.get("marker")))
+        return plot(self, x, y, *args, **kwargs)
+
+    def spy_yscale(self, value, **kwargs):
+        record["yscale"] = value
+        return set_yscale(self, value, **kwargs)
+
+    monkeypatch.setattr(Axes, "plot", spy_plot)
+    monkeypatch.setattr(Axes, "set_yscale", spy_yscale)
+    return record
 
 
 @pytest.mark.parametrize(
@@ -31,17 +51,21 @@ def test_writes_a_png(tmp_path):
         ([np.nan, np.nan], False),
     ],
 )
-def test_log_scale_only_for_positive_costs_spanning_decades(curve, log_scale):
-    costs = np.asarray(curve, dtype=float)
-    assert plots._wants_log_scale(costs) is log_scale
-    assert render_learning_curve(costs).startswith(PNG_MAGIC)
+def test_log_scale_only_for_positive_costs_spanning_decades(drawn, curve, log_scale):
+    assert render_learning_curve(np.asarray(curve, dtype=float)).startswith(PNG_MAGIC)
+    assert drawn["yscale"] == ("log" if log_scale else "linear")
+
+
+def test_one_line_marked_only_when_short(drawn):
+    render_learning_curve(0.69 * 0.5 ** np.arange(4))
+    render_learning_curve(0.69 * 0.99 ** np.arange(200))
+    assert drawn["lines"] == [(4, "o"), (200, None)]
 
 
 BAD_CURVES = {
     "empty": [],
     "2-d array": np.array([[0.1, 0.2], [0.3, 0.4]]),
-    "empty curve in a list": [[0.5, 0.1], []],
-    "2-d curve in a list": [np.ones((2, 2))],
+    "a list of curves": [[0.5, 0.1], [0.6, 0.2]],  # one-vs-rest is OneVsRestClassifier's now
 }
 
 
@@ -54,50 +78,11 @@ def test_rejects_empty_or_two_dimensional_curves(tmp_path, curve):
     assert path.read_bytes() == b"old"
 
 
-def test_one_vs_rest_curves_are_one_line_each_with_a_legend(tmp_path, monkeypatch):
-    from matplotlib.axes import Axes
+def test_an_estimators_loss_curve_plots(tmp_path):
+    from logitdescent import LogisticRegression
 
-    drawn, legends = [], []
-    plot, legend = Axes.plot, Axes.legend
-
-    def spy_plot(self, *args, **kwargs):
-        drawn.append((len(args[0]), kwargs.get("label")))
-        return plot(self, *args, **kwargs)
-
-    def spy_legend(self, *args, **kwargs):
-        legends.append([text.get_text() for text in legend(self, *args, **kwargs).get_texts()])
-        return legends[-1]
-
-    monkeypatch.setattr(Axes, "plot", spy_plot)
-    monkeypatch.setattr(Axes, "legend", spy_legend)
-    # What LogisticRegression(multiclass="ovr").loss_curve_ holds: curves of different lengths.
-    curves = [0.69 * 0.5 ** np.arange(n) for n in (4, 9, 6)]
-    path = plot_learning_curve(curves, tmp_path / "ovr.png", labels=["a vs rest", "b vs rest", "c vs rest"])
-    assert path.read_bytes().startswith(PNG_MAGIC)
-    assert drawn == [(4, "a vs rest"), (9, "b vs rest"), (6, "c vs rest")]
-    assert legends == [["a vs rest", "b vs rest", "c vs rest"]]
-
-    drawn.clear(), legends.clear()
-    render_learning_curve(curves)  # default names
-    assert [label for _, label in drawn] == ["model 0", "model 1", "model 2"] and legends
-
-    drawn.clear(), legends.clear()
-    render_learning_curve(curves[0])  # a single curve: no legend
-    assert len(drawn) == 1 and legends == []
-
-
-def test_many_curves_share_a_colormap():
-    curves = [np.linspace(0.7, 0.1 + k / 100, 5) for k in range(15)]
-    assert render_learning_curve(curves).startswith(PNG_MAGIC)
-
-
-def test_log_scale_is_chosen_over_all_curves():
-    assert plots._wants_log_scale(np.concatenate([[0.69, 0.5], [0.69, 0.01]]))
-
-
-def test_labels_must_match_the_curves():
-    with pytest.raises(ValueError, match="one entry per curve"):
-        render_learning_curve([[0.5, 0.2], [0.6, 0.1]], labels=["only one"])
+    clf = LogisticRegression(solver="gd", max_iter=20, tol=0).fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    assert plot_learning_curve(clf.loss_curve_, tmp_path / "c.png").read_bytes().startswith(PNG_MAGIC)
 
 
 def test_matplotlib_is_imported_only_when_plotting():

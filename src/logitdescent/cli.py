@@ -1,10 +1,12 @@
 """The ``logitdescent`` command line: train, predict, evaluate, explain.
 
-The CLI only loads data, calls the estimator, and writes files; it never
-touches a solver. Every training flag maps one-to-one onto a
-:class:`~logitdescent.LogisticRegression` parameter, and the defaults are
-the estimator's own. Targets with more than two classes fit the multinomial
-model (or one-vs-rest, ``--multiclass ovr``); ``explain`` stays binary.
+The CLI only loads data, calls the estimator's public API, and writes files;
+it never touches a solver or the compiled kernel. Every training flag maps
+one-to-one onto a :class:`~logitdescent.LogisticRegression` parameter (the
+deprecated ``--penalty`` is an alias of ``--l1-ratio`` and ``--C``); the
+defaults, the accepted values and the notes about flags a fit ignores all come
+from the estimator's own table of parameter constraints. Targets with more than
+two classes fit the multinomial model; ``explain`` stays binary.
 
 Errors in the input (a missing file or column, bad values, a corrupt model, a
 bad flag) end the command with one line on stderr,
@@ -19,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import numbers
 import sys
 import threading
 import time
@@ -32,7 +35,7 @@ from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.multiclass import unique_labels
+from sklearn.utils._param_validation import Interval, StrOptions
 from tqdm import tqdm
 
 from . import __version__, reference
@@ -45,11 +48,10 @@ from .data import (
     split_target,
     validate_known_labels,
 )
-from .estimator import LogisticRegression
-from .kernel import loss_and_grad
+from .estimator import PARAMETER_CONSTRAINTS, LogisticRegression, resolve_penalty
+from .kernel import loss_and_grad, warm_up
 from .persistence import ModelFileError, atomic_write_bytes, load_model, model_to_bytes
 from .plots import render_learning_curve
-from .solvers import SOLVERS
 
 __all__ = ["main"]
 
@@ -124,21 +126,63 @@ class _Float(click.FloatRange):
         return number
 
 
-class _LearningRate(click.ParamType):
-    """``--learning-rate``: a positive float, or "auto"."""
+class _Constrained(click.ParamType):
+    """A flag's value that meets one of an estimator parameter's constraints.
 
-    name = "FLOAT|auto"
+    For parameters that take both numbers and words (``--learning-rate``:
+    a positive float or "auto").
+    """
+
+    def __init__(self, constraints):
+        self.constraints = constraints
+        self.words = _words(constraints)
+        kinds = ["INTEGER" if c.type is numbers.Integral else "FLOAT" for c in constraints if isinstance(c, Interval)]
+        self.name = "|".join([*kinds, *self.words])
 
     def convert(self, value, param, ctx):
-        if value == "auto":
+        if not isinstance(value, str):  # a default, already the estimator's value
+            return value
+        if value in self.words:
             return value
         try:
-            rate = float(value)
+            number = float(value)
         except ValueError:
-            rate = math.nan
-        if not (math.isfinite(rate) and rate > 0):
-            self.fail(f"{value!r} is not a positive number or 'auto'", param, ctx)
-        return rate
+            number = math.nan
+        if not any(isinstance(c, Interval) and c.is_satisfied_by(number) for c in self.constraints):
+            described = " or ".join([str(c) for c in self.constraints if isinstance(c, Interval)]
+                                    + [repr(word) for word in self.words])
+            self.fail(f"{value!r} is not {described}", param, ctx)
+        return number
+
+
+def _words(constraints):
+    """The words a parameter accepts, None spelled "none"; hidden options left out."""
+    # Hidden(StrOptions(...)) is not a StrOptions: penalty's internal default stays out.
+    words = [option for c in constraints if isinstance(c, StrOptions) for option in sorted(c.options)]
+    return words + (["none"] if None in constraints else [])
+
+
+def _flag_type(name):
+    """The click type of the flag for the estimator parameter ``name``, from its constraints."""
+    constraints = PARAMETER_CONSTRAINTS[name]
+    intervals = [c for c in constraints if isinstance(c, Interval)]
+    if not intervals:
+        return click.Choice(_words(constraints))
+    if len(constraints) > 1:
+        return _Constrained(constraints)
+    (interval,) = intervals
+    bounds = dict(min=interval.left, max=interval.right,
+                  min_open=interval.closed in ("right", "neither"), max_open=interval.closed in ("left", "neither"))
+    if interval.type is numbers.Integral:
+        return click.IntRange(**bounds)
+    if bounds["max"] == math.inf and not bounds["max_open"]:  # click compares with <=: no bound is the same
+        bounds["max"] = None
+    return _Float(**bounds)
+
+
+def _flag(name):
+    """The command-line spelling of the estimator parameter ``name``."""
+    return "--" + name.replace("_", "-")
 
 
 def _check_bounds(ctx, param, value):
@@ -151,11 +195,6 @@ def _check_bounds(ctx, param, value):
     if low == math.inf or high == -math.inf:
         raise click.BadParameter("LOW cannot be 'inf' nor HIGH '-inf': no coefficient would fit", ctx, param)
     return (low, high)
-
-
-def _penalty_choice(penalty):
-    """The estimator's ``penalty`` as a ``--penalty`` choice (None is "none")."""
-    return "none" if penalty is None else penalty
 
 
 @click.group(cls=_OneLineErrors)
@@ -245,27 +284,25 @@ def _write_outputs(out_dir, outputs):
 @click.option("--test-size", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.25,
               show_default=True, help="Fraction of the examples held out for testing (stratified).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the train/test split.")
-@click.option("--solver", type=click.Choice(["auto", *SOLVERS]), default=_DEFAULTS["solver"],
-              show_default=True)
-@click.option("--C", "C", type=_Float(min=0, min_open=True), default=_DEFAULTS["C"],
+@click.option("--solver", type=_flag_type("solver"), default=_DEFAULTS["solver"], show_default=True)
+@click.option("--C", "C", type=_flag_type("C"), default=_DEFAULTS["C"],
               show_default=True, help="Inverse regularization strength; 'inf' for none.")
-@click.option("--penalty", type=click.Choice(["l2", "l1", "elasticnet", "none"]),
-              default=_penalty_choice(_DEFAULTS["penalty"]), show_default=True)
-@click.option("--l1-ratio", type=_Float(0, 1), default=_DEFAULTS["l1_ratio"], show_default=True,
-              help="Elastic-net mixing rho in [0, 1], for --penalty elasticnet.")
-@click.option("--multiclass", type=click.Choice(["multinomial", "ovr"]), default=_DEFAULTS["multiclass"],
-              show_default=True, help="With more than two classes: one softmax model, or one-vs-rest.")
+@click.option("--l1-ratio", type=_flag_type("l1_ratio"), default=_DEFAULTS["l1_ratio"], show_default=True,
+              help="The penalty's mix, as in scikit-learn: 0 is L2, 1 is L1, between an elastic net.")
+@click.option("--penalty", type=_flag_type("penalty"), default=None,
+              help="Deprecated alias, as in scikit-learn: l2 is --l1-ratio 0, l1 is --l1-ratio 1, "
+                   "elasticnet takes --l1-ratio, none is --C inf.")
 @click.option("--coef-bounds", type=(_Float(), _Float()), default=_DEFAULTS["coef_bounds"],
               metavar="LOW HIGH", callback=_check_bounds,
               help="Bounds on every coefficient (not the intercept); '-inf' or 'inf' leaves a side open.")
-@click.option("--learning-rate", type=_LearningRate(), default=_DEFAULTS["learning_rate"], show_default=True,
-              help="The lecture's alpha, for --solver gd (and the first step of sgd).")
-@click.option("--max-iter", type=click.IntRange(min=0), default=_DEFAULTS["max_iter"], show_default=True)
-@click.option("--tol", type=_Float(min=0), default=_DEFAULTS["tol"], show_default=True,
+@click.option("--learning-rate", type=_flag_type("learning_rate"), default=_DEFAULTS["learning_rate"],
+              show_default=True, help="The lecture's alpha, for --solver gd (and the first step of sgd).")
+@click.option("--max-iter", type=_flag_type("max_iter"), default=_DEFAULTS["max_iter"], show_default=True)
+@click.option("--tol", type=_flag_type("tol"), default=_DEFAULTS["tol"], show_default=True,
               help="Stop when max |gradient| <= tol.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=_DEFAULTS["batch_size"], show_default=True,
+@click.option("--batch-size", type=_flag_type("batch_size"), default=_DEFAULTS["batch_size"], show_default=True,
               help="Rows per mini-batch, for --solver sgd.")
-@click.option("--class-weight", type=click.Choice(["balanced", "none"]), default="none", show_default=True)
+@click.option("--class-weight", type=_flag_type("class_weight"), default="none", show_default=True)
 @click.option("--no-intercept", is_flag=True, help="Fit without the bias b.")
 @click.option("--print-every", type=click.IntRange(min=0), default=100, show_default=True,
               help="Print the cost every K iterations; 0 never.")
@@ -274,16 +311,16 @@ def train(data, target, out_dir, test_size, seed, print_every, quiet, **flags):
     """Fit a standardized logistic regression and save model, metrics and plot."""
     if (data is None) != (target is None):
         raise click.UsageError("--data and --target go together: --data FILE --target COLUMN")
-    classifier = LogisticRegression(**_estimator_params(**flags))
-    try:  # the estimator's own checks, before any data is read
-        classifier._check_params()
+    # Each flag's value was checked by its type (the estimator's constraints);
+    # what they mean together is checked here, before any data is read.
+    try:
+        classifier = LogisticRegression(**_estimator_params(**flags))
+        ignored = classifier.ignored_params()
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.UsageError(f"--penalty contradicts --l1-ratio or --C: {exc}") from exc
     if not quiet:
-        _warn_unused_flags(click.get_current_context(), classifier)
+        _warn_unused_flags(click.get_current_context(), ignored)
     X, y = load_builtin(_BUILTIN) if data is None else load_dataset(data, target)
-    if not quiet and _given(click.get_current_context(), "multiclass") and y.nunique() == 2:
-        _warn("--multiclass applies to more than two classes; this target has two, so it is ignored")
     X_train, X_test, y_train, y_test = _split(X, y, test_size, seed)
     model = Pipeline([("scaler", StandardScaler()), ("classifier", classifier)])
     fit_time = _fit(model, X_train, y_train, print_every=print_every, quiet=quiet)
@@ -311,24 +348,18 @@ def _given(ctx, name):
     return ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
 
 
-def _warn_unused_flags(ctx, classifier):
-    """A note for a flag given on the command line that the chosen fit ignores."""
-    if _given(ctx, "l1_ratio") and classifier.penalty != "elasticnet":
-        _warn("--l1-ratio is used with --penalty elasticnet only; it is ignored")
-    if _given(ctx, "batch_size") and classifier.solver != "sgd":
-        _warn("--batch-size is used with --solver sgd only; it is ignored")
+def _warn_unused_flags(ctx, ignored):
+    """A note for each flag given on the command line that the fit ignores.
 
-
-def _is_one_vs_rest(classifier):
-    return isinstance(classifier.loss_curve_, list)
+    ``ignored`` is the estimator's ``ignored_params()``: ``{name: (other, condition)}``.
+    """
+    for name, (other, condition) in ignored.items():
+        if name in ctx.params and _given(ctx, name):
+            _warn(f"{_flag(name)} is ignored unless {_flag(other)} is {condition}")
 
 
 def _render_curves(classifier, dataset_name):
-    """The learning-curve PNG: one line, or one per class for one-vs-rest."""
-    if _is_one_vs_rest(classifier):
-        title = f"Learning curves ({classifier.solver_}, one-vs-rest, {dataset_name})"
-        labels = [f"{label} vs rest" for label in classifier.classes_.tolist()]
-        return render_learning_curve(classifier.loss_curve_, title=title, labels=labels)
+    """The learning-curve PNG."""
     title = f"Learning curve ({classifier.solver_}, {dataset_name})"
     return render_learning_curve(classifier.loss_curve_, title=title)
 
@@ -336,30 +367,23 @@ def _render_curves(classifier, dataset_name):
 def _training_metrics(model, train, test, fit_time):
     """What ``metrics.json`` records about a fitted pipeline and its split.
 
-    ``multiclass`` is None for two classes, else the estimator's parameter.
-    ``final_cost`` is the cost the fit minimized; for one-vs-rest, the sum of
-    the per-class costs (the models are independent, so the sum is what they
-    minimize together), each also listed in ``final_cost_per_class``.
-    ``n_nonzero_coef`` counts the coefficients an L1 penalty left nonzero.
+    ``multiclass`` is None for two classes, else "multinomial" (the model
+    fitted). ``final_cost`` is the cost the fit minimized. ``n_nonzero_coef``
+    counts the coefficients an L1 penalty left nonzero.
     """
     (X_train, y_train), (X_test, y_test) = train, test
     classifier = model.named_steps["classifier"]
-    if _is_one_vs_rest(classifier):
-        per_class = [float(curve[-1]) for curve in classifier.loss_curve_]
-        costs = {"final_cost": math.fsum(per_class), "final_cost_per_class": per_class}
-    else:
-        costs = {"final_cost": float(classifier.loss_curve_[-1])}
     return {
         "classes": classifier.classes_.tolist(),
         "n_classes": int(classifier.classes_.size),
-        "multiclass": None if classifier.classes_.size == 2 else classifier.multiclass,
+        "multiclass": None if classifier.classes_.size == 2 else "multinomial",
         "n_train": len(y_train),
         "n_test": len(y_test),
         "n_features": int(classifier.n_features_in_),
         "solver": classifier.solver_,
         "converged": bool(classifier.converged_),
         "n_iter": int(classifier.n_iter_),
-        **costs,
+        "final_cost": float(classifier.loss_curve_[-1]),
         "n_nonzero_coef": int(np.count_nonzero(classifier.coef_)),
         "fit_time_s": round(fit_time, 6),
         "train_accuracy": float(accuracy_score(y_train, model.predict(X_train))),
@@ -367,15 +391,19 @@ def _training_metrics(model, train, test, fit_time):
     }
 
 
-def _estimator_params(*, solver, C, penalty, l1_ratio, multiclass, coef_bounds, learning_rate, max_iter,
+def _estimator_params(*, solver, C, penalty, l1_ratio, coef_bounds, learning_rate, max_iter,
                       tol, batch_size, class_weight, no_intercept):
-    """Training flags to ``LogisticRegression`` parameters, one to one."""
+    """Training flags to ``LogisticRegression`` parameters, one to one.
+
+    ``--penalty``, scikit-learn's deprecated alias, becomes the ``C`` and
+    ``l1_ratio`` it means (a ValueError if it contradicts them).
+    """
+    if penalty is not None:
+        C, l1_ratio = resolve_penalty(None if penalty == "none" else penalty, C, l1_ratio)
     return {
         "solver": solver,
         "C": C,
-        "penalty": None if penalty == "none" else penalty,
         "l1_ratio": l1_ratio,
-        "multiclass": multiclass,
         "coef_bounds": coef_bounds,
         "learning_rate": learning_rate,
         "max_iter": max_iter,
@@ -397,29 +425,17 @@ def _split(X, y, test_size, seed):
 
 
 @contextlib.contextmanager
-def _progress(max_iter, print_every, quiet, models=None):
-    """A ``callback(iteration, cost)`` driving a tqdm bar and the cost printout.
-
-    ``models`` names the one-vs-rest models, fitted one after another (each
-    restarts at iteration 0); None for a single model.
-    """
-    n_models = 1 if models is None else len(models)
+def _progress(max_iter, print_every, quiet):
+    """A ``callback(iteration, cost)`` driving a tqdm bar and the cost printout."""
     # disable=None: no bar when stderr is not a terminal (logs, CI, pipes).
-    bar = tqdm(total=max_iter * n_models, desc="fit", unit="it", file=sys.stderr, leave=False,
+    bar = tqdm(total=max_iter, desc="fit", unit="it", file=sys.stderr, leave=False,
                disable=True if quiet else None)
-    state = {"model": -1, "done": 0, "printed": set()}
 
     def callback(iteration, cost):
-        if iteration == 0:  # a (one-vs-rest) model starts
-            state["model"] += 1
-            state["done"] = bar.n
-            state["printed"] = set()
-        bar.update(max(0, state["done"] + iteration - bar.n))
-        if not quiet and print_every and iteration % print_every == 0 and iteration not in state["printed"]:
-            state["printed"].add(iteration)
-            which = "" if models is None else f" ({models[min(state['model'], n_models - 1)]})"
+        bar.update(max(0, iteration - bar.n))
+        if not quiet and print_every and iteration % print_every == 0:
             # tqdm.write keeps the bar from tearing the line in a terminal.
-            tqdm.write(f"Cost after iteration {iteration}{which}: {cost:.6f}", file=sys.stdout)
+            tqdm.write(f"Cost after iteration {iteration}: {cost:.6f}", file=sys.stdout)
 
     try:
         yield callback
@@ -428,21 +444,18 @@ def _progress(max_iter, print_every, quiet, models=None):
 
 
 def _compile_kernel():
-    """Compile (or load from Numba's cache) the fused kernel before the fit is timed.
+    """Compile (or load from Numba's cache) the kernel before the fit is timed.
 
     The first run on a machine compiles it for most of a minute; a terminal
     is told so after a second, and the reported fit time leaves it out.
+    Without Numba there is nothing to compile and ``warm_up`` returns at once.
     """
-    from . import _fused
-
-    if not _fused.is_available():
-        return
     notice = threading.Timer(1.0, click.echo, args=(
-        f"{PROG}: compiling the fused kernel (once per machine; up to a minute)...",), kwargs={"err": True})
+        f"{PROG}: compiling the kernel (once per machine; up to a minute)...",), kwargs={"err": True})
     if sys.stderr.isatty():
         notice.start()
     try:
-        _fused.warm_up(threads=False)
+        warm_up()
     finally:
         notice.cancel()
 
@@ -453,12 +466,8 @@ def _fit(model, X, y, *, print_every, quiet):
     Warnings (e.g. scikit-learn's ConvergenceWarning) become one-line notes.
     """
     classifier = model.named_steps["classifier"]
-    classes = unique_labels(y)
-    models = None
-    if classes.size > 2 and classifier.multiclass == "ovr":
-        models = [f"{_label(label)!r} vs rest" for label in classes]
     _compile_kernel()
-    with _progress(classifier.max_iter, print_every, quiet, models) as callback, \
+    with _progress(classifier.max_iter, print_every, quiet) as callback, \
             warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
@@ -475,11 +484,7 @@ def _fit(model, X, y, *, print_every, quiet):
 
 def _report_training(metrics, paths):
     state = "converged" if metrics["converged"] else "stopped without converging"
-    model = {
-        None: "",
-        "multinomial": f" (multinomial, {metrics['n_classes']} classes)",
-        "ovr": f" ({metrics['n_classes']} one-vs-rest models; iterations of the longest fit, summed cost)",
-    }[metrics["multiclass"]]
+    model = "" if metrics["multiclass"] is None else f" (multinomial, {metrics['n_classes']} classes)"
     click.echo(
         f"Solver {metrics['solver']} {state} after {metrics['n_iter']} iterations "
         f"in {metrics['fit_time_s']:.3f} s; final cost {metrics['final_cost']:.6f}{model}"

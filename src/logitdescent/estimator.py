@@ -1,25 +1,97 @@
-"""``LogisticRegression``: the scikit-learn face of logitdescent."""
+"""``LogisticRegression``: the scikit-learn face of logitdescent.
+
+The estimator owns everything around a solve: parameter validation (one
+declarative table, :data:`PARAMETER_CONSTRAINTS`), label encoding, the
+objective, the BLAS thread policy (:func:`logitdescent._blas.blas_context`),
+warnings, and the fitted state that persistence stores
+(:meth:`LogisticRegression.get_fitted_state`).
+"""
 
 from __future__ import annotations
 
-import numbers
+import warnings
+from numbers import Integral, Real
+from types import MappingProxyType
 
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._blas import blas_context
 from .objective import LogisticObjective, SoftmaxObjective
-from .solvers import SOLVER_OPTIONS, SOLVERS, choose_solver, warn_not_converged
-from .solvers import sgd
+from .solvers import SOLVER_OPTIONS, SOLVERS, choose_solver, sgd, warn_not_converged
 
-__all__ = ["LogisticRegression"]
+__all__ = ["LogisticRegression", "PARAMETER_CONSTRAINTS", "PARAMETER_USES", "resolve_penalty"]
 
-PENALTIES = ("l2", "l1", "elasticnet", None)
-MULTICLASS = ("multinomial", "ovr")
+#: ``penalty``'s default: not given, ``C`` and ``l1_ratio`` alone set the
+#: penalty (scikit-learn 1.8 deprecated ``penalty`` the same way).
+_PENALTY_NOT_GIVEN = "deprecated"
+
+_PENALTY_L1_RATIO = {"l2": 0.0, "l1": 1.0}
+
+
+def _solvers_taking(option):
+    return StrOptions({name for name, options in SOLVER_OPTIONS.items() if option in options})
+
+
+def resolve_penalty(penalty, C, l1_ratio):
+    """The ``(C, l1_ratio)`` that ``penalty``, ``C`` and ``l1_ratio`` mean together.
+
+    ``penalty`` is scikit-learn's deprecated alias: "l2" is ``l1_ratio=0``,
+    "l1" is ``l1_ratio=1``, "elasticnet" takes ``l1_ratio`` as given and
+    None is ``C=np.inf``. An alias that contradicts the other two is refused
+    rather than silently preferred (scikit-learn 1.9 warns and fits the alias).
+    Since ``l1_ratio=0.0`` and ``C=1.0`` are the defaults, "l1" with
+    ``l1_ratio=0.0`` and None with ``C=1.0`` are taken as not contradicting.
+
+    Parameters
+    ----------
+    penalty : {"l2", "l1", "elasticnet", None, "deprecated"}
+        "deprecated" (the default) means not given.
+    C : float
+        Inverse regularization strength, > 0; ``np.inf`` for none.
+    l1_ratio : float
+        The elastic-net mixing, in [0, 1].
+
+    Returns
+    -------
+    C : float
+    l1_ratio : float
+
+    Raises
+    ------
+    ValueError
+        If ``penalty`` contradicts ``C`` or ``l1_ratio``.
+
+    Examples
+    --------
+    >>> resolve_penalty("l1", 0.1, 0.0)
+    (0.1, 1.0)
+    >>> resolve_penalty(None, 1.0, 0.0)
+    (inf, 0.0)
+    """
+    C, l1_ratio = float(C), float(l1_ratio)
+    if penalty == _PENALTY_NOT_GIVEN or penalty == "elasticnet":
+        return C, l1_ratio
+    if penalty is None:
+        if C not in (1.0, np.inf):
+            raise ValueError(
+                f"penalty=None means C=np.inf, which contradicts C={C!r}; "
+                "drop penalty and set C alone (np.inf for no penalty)."
+            )
+        return np.inf, l1_ratio
+    implied = _PENALTY_L1_RATIO[penalty]
+    if l1_ratio != implied and not (penalty == "l1" and l1_ratio == 0.0):
+        raise ValueError(
+            f"penalty={penalty!r} means l1_ratio={implied:g}, which contradicts l1_ratio={l1_ratio!r}; "
+            "drop penalty (deprecated, as in scikit-learn) and set l1_ratio alone."
+        )
+    return C, implied
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -31,20 +103,26 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         J = (1/S) sum_i s_i L_i + (1 - rho) ||W||^2 / (2 C S) + rho ||W||_1 / (C S)
 
-    so that logitdescent and scikit-learn reach the same optimum for the same
-    ``C`` and ``rho = l1_ratio``. The intercepts are never penalized. Two
-    classes fit the lecture's sigmoid model; more fit the multinomial
-    (softmax) model, or ``K`` binary models with ``multiclass="ovr"``.
+    so that logitdescent and scikit-learn 1.9 reach the same optimum for the
+    same ``C`` and ``rho = l1_ratio``, and take the same parameters. The
+    intercepts are never penalized. Two classes fit the lecture's sigmoid
+    model, more the multinomial (softmax) model; for one binary model per
+    class use ``sklearn.multiclass.OneVsRestClassifier(LogisticRegression())``.
 
     Parameters
     ----------
-    penalty : {"l2", "l1", "elasticnet", None}, default="l2"
-        None, like ``C=np.inf``, fits the unpenalized model.
+    penalty : {"l2", "l1", "elasticnet", None}, default="deprecated"
+        Deprecated alias, as in scikit-learn 1.9 (which warns the same way):
+        "l2" is ``l1_ratio=0``, "l1" is ``l1_ratio=1``, "elasticnet" uses
+        ``l1_ratio``, None is ``C=np.inf``. Setting it raises a
+        ``FutureWarning`` on fit; contradicting ``C`` or ``l1_ratio`` (e.g.
+        ``penalty="l2", l1_ratio=1.0``) is a ``ValueError``. Leave it unset
+        and use ``C`` and ``l1_ratio``.
     C : float, default=1.0
         Inverse regularization strength, > 0; ``np.inf`` means no penalty.
-    l1_ratio : float, default=0.5
-        The elastic-net mixing ``rho`` in [0, 1]; used with "elasticnet" only
-        ("l1" is ``rho = 1``, "l2" is ``rho = 0``).
+    l1_ratio : float, default=0.0
+        The elastic-net mixing ``rho`` in [0, 1]: 0 is the L2 penalty, 1 the
+        L1 penalty, between the two an elastic net. Ignored when ``C=np.inf``.
     fit_intercept : bool, default=True
         Whether to fit the bias ``b``.
     solver : {"auto", "gd", "nesterov", "lbfgs", "newton", "lbfgs-newton", "precond-lbfgs", "sgd"}, default="auto"
@@ -58,10 +136,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         (``max_iter`` counts epochs). "auto" picks by problem shape: see
         docs/solvers.md.
     learning_rate : float or "auto", default="auto"
-        The lecture's ``alpha`` for "gd" (and the initial step of "sgd").
-        "auto" steps by ``1 / L``, ``L`` an estimate of the gradient's
-        Lipschitz constant, backtracking so that every update decreases the
-        cost.
+        The lecture's ``alpha`` for "gd" (and the initial step of "sgd" and
+        ``partial_fit``). "auto" steps by ``1 / L``, ``L`` an estimate of the
+        gradient's Lipschitz constant, backtracking so that every update
+        decreases the cost. The other solvers ignore it.
     max_iter : int, default=1000
         Maximum number of solver iterations (updates).
     tol : float, default=1e-6
@@ -71,9 +149,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         rounding, so very small tolerances may be out of reach for them.
     class_weight : dict, "balanced" or None, default=None
         Weights per class, folded into the sample weights.
-    multiclass : {"multinomial", "ovr"}, default="multinomial"
-        With more than two classes: one softmax model, or one binary model per
-        class against the rest.
     coef_bounds : tuple (lower, upper) or None, default=None
         Bounds on the coefficients (not the intercepts), each a scalar, an
         array of shape (n_features,) or (n_classes, n_features), or None.
@@ -84,7 +159,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         If > 0, print the cost every ``verbose`` iterations, as the lecture's
         notebook prints it every 100.
     random_state : int, RandomState instance or None, default=None
-        Seed for the solvers that draw random numbers ("sgd", ``partial_fit``).
+        Seed for "sgd" and ``partial_fit``, the users of random numbers.
     batch_size : int, default=256
         Rows per mini-batch for "sgd" and ``partial_fit``.
 
@@ -97,17 +172,20 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of shape (n_classes,)
         The labels; for two classes ``classes_[1]`` is the positive one.
     n_iter_ : int
-        Iterations the solver ran (the most of the one-vs-rest fits).
-    loss_curve_ : ndarray of shape (n_iter_ + 1,), or list of such arrays
-        The cost ``J`` at the start and after every iteration; one array per
-        class for one-vs-rest.
+        Iterations the solver ran (after ``partial_fit``: its calls so far).
+    loss_curve_ : ndarray of shape (n_iter_ + 1,)
+        The cost ``J`` at the start and after every iteration of ``fit``.
     solver_ : str
         The solver that ran (resolves "auto").
     converged_ : bool
-        Whether the stopping rule was met (by every one-vs-rest fit).
+        Whether the stopping rule was met.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when X has string column names.
+
+    See Also
+    --------
+    get_fitted_state, set_fitted_state : the fitted model as plain data.
 
     Examples
     --------
@@ -117,21 +195,50 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     >>> clf = LogisticRegression(C=1.0).fit(X, y)
     >>> round(clf.score(X, y), 3)
     0.958
+    >>> sparse = LogisticRegression(C=0.1, l1_ratio=1.0).fit(X, y)  # L1, as in scikit-learn
+    >>> bool((sparse.coef_ == 0).any())
+    True
     """
+
+    # The one place parameters are checked (scikit-learn's _validate_params
+    # reads it on fit); the CLI derives its flag types from it too.
+    _parameter_constraints: dict = {
+        "penalty": [StrOptions({"l1", "l2", "elasticnet"}), None, Hidden(StrOptions({_PENALTY_NOT_GIVEN}))],
+        "C": [Interval(Real, 0, None, closed="right")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions({"auto", *SOLVERS})],
+        "learning_rate": [Interval(Real, 0, np.inf, closed="neither"), StrOptions({"auto"})],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, np.inf, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        # The pair's entries depend on the data's shape: checked on fit.
+        "coef_bounds": [tuple, list, None],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    #: Parameters ``fit`` uses only under some value of another:
+    #: ``{name: (other, the constraint other must meet)}``.
+    _parameter_uses: dict = {
+        **{option: ("solver", _solvers_taking(option)) for option in ("learning_rate", "batch_size", "random_state")},
+        "l1_ratio": ("C", Interval(Real, 0, np.inf, closed="neither")),
+    }
 
     def __init__(
         self,
-        penalty="l2",
+        penalty=_PENALTY_NOT_GIVEN,
         *,
         C=1.0,
-        l1_ratio=0.5,
+        l1_ratio=0.0,
         fit_intercept=True,
         solver="auto",
         learning_rate="auto",
         max_iter=1000,
         tol=1e-6,
         class_weight=None,
-        multiclass="multinomial",
         coef_bounds=None,
         warm_start=False,
         verbose=0,
@@ -147,7 +254,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.class_weight = class_weight
-        self.multiclass = multiclass
         self.coef_bounds = coef_bounds
         self.warm_start = warm_start
         self.verbose = verbose
@@ -159,42 +265,58 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
-    # -- validation --------------------------------------------------------
+    # -- parameters --------------------------------------------------------
 
-    def _check_params(self):
-        if self.penalty not in PENALTIES:
-            raise ValueError(f"penalty must be one of {list(PENALTIES)}; got {self.penalty!r}.")
-        if not isinstance(self.C, numbers.Real) or not self.C > 0:
-            raise ValueError(f"C must be a positive float (np.inf for no penalty); got {self.C!r}.")
-        if self.penalty == "elasticnet" and not (
-            isinstance(self.l1_ratio, numbers.Real) and 0 <= self.l1_ratio <= 1
-        ):
-            raise ValueError(f"l1_ratio must be a float in [0, 1]; got {self.l1_ratio!r}.")
-        if self.solver != "auto" and self.solver not in SOLVERS:
-            raise ValueError(f"solver must be one of {['auto', *SOLVERS]}; got {self.solver!r}.")
-        lr = self.learning_rate
-        if not (lr == "auto" if isinstance(lr, str) else isinstance(lr, numbers.Real) and lr > 0):
-            raise ValueError(f"learning_rate must be a positive float or 'auto'; got {lr!r}.")
-        if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 0:
-            raise ValueError(f"max_iter must be a non-negative integer; got {self.max_iter!r}.")
-        if not isinstance(self.tol, numbers.Real) or not self.tol >= 0:
-            raise ValueError(f"tol must be a non-negative float; got {self.tol!r}.")
-        if self.multiclass not in MULTICLASS:
-            raise ValueError(f"multiclass must be one of {list(MULTICLASS)}; got {self.multiclass!r}.")
-        if self.coef_bounds is not None and (
-            not isinstance(self.coef_bounds, (tuple, list)) or len(self.coef_bounds) != 2
-        ):
-            raise ValueError(
-                f"coef_bounds must be a pair (lower, upper) or None; got {self.coef_bounds!r}."
+    def _penalty(self, stacklevel):
+        """``(C, l1_ratio)`` for the objective, warning as scikit-learn does about ``penalty``."""
+        if self.penalty != _PENALTY_NOT_GIVEN:
+            warnings.warn(
+                "'penalty' is deprecated, as in scikit-learn 1.8+: leave it unset and use "
+                "l1_ratio=0 instead of penalty='l2', l1_ratio=1 instead of penalty='l1', "
+                "a float in (0, 1) instead of penalty='elasticnet', and C=np.inf instead of penalty=None.",
+                FutureWarning,
+                stacklevel=stacklevel,
             )
-        if not isinstance(self.batch_size, numbers.Integral) or self.batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer; got {self.batch_size!r}.")
-        if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:
-            raise ValueError(f"verbose must be a non-negative integer; got {self.verbose!r}.")
+        return resolve_penalty(self.penalty, self.C, self.l1_ratio)
+
+    def ignored_params(self):
+        """The parameters that :meth:`fit` ignores under the current settings.
+
+        Derived from one table: a parameter used only by some solvers
+        (``learning_rate``, ``batch_size``, ``random_state``: see
+        ``logitdescent.solvers.SOLVER_OPTIONS``) or only with a penalty
+        (``l1_ratio``, unused when ``C`` is infinite). ``partial_fit`` uses
+        ``learning_rate``, ``batch_size`` and ``random_state`` whatever the solver.
+
+        Returns
+        -------
+        ignored : dict of str to tuple (str, str)
+            ``{name: (other, condition)}``: ``name`` is used only when the
+            parameter ``other`` is ``condition`` (described in words).
+
+        Raises
+        ------
+        ValueError
+            If ``penalty`` contradicts ``C`` or ``l1_ratio``.
+
+        Examples
+        --------
+        >>> LogisticRegression(solver="lbfgs", batch_size=32).ignored_params()["batch_size"]
+        ('solver', "'sgd'")
+        """
+        C, l1_ratio = resolve_penalty(self.penalty, self.C, self.l1_ratio)
+        values = {**self.get_params(deep=False), "C": C, "l1_ratio": l1_ratio}
+        return {
+            name: (other, _describe(constraint))
+            for name, (other, constraint) in self._parameter_uses.items()
+            if not constraint.is_satisfied_by(values[other])
+        }
 
     def _validated_bounds(self, n_outputs, n_features):
         if self.coef_bounds is None:
             return None
+        if len(self.coef_bounds) != 2:
+            raise ValueError(f"coef_bounds must be a pair (lower, upper) or None; got {self.coef_bounds!r}.")
         checked = []
         for name, bound in zip(("lower", "upper"), self.coef_bounds):
             if bound is None:
@@ -210,19 +332,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 ) from None
             checked.append(bound)
         lower, upper = checked
-        if lower is not None and upper is not None and np.any(np.asarray(lower) > np.asarray(upper)):
+        if lower is not None and upper is not None and np.any(lower > upper):
             raise ValueError("coef_bounds must have lower <= upper everywhere.")
         return tuple(checked)
 
-    def _penalty(self):
-        """``(C, l1_ratio)`` for the objective."""
-        if self.penalty is None:
-            return np.inf, 0.0
-        rho = {"l2": 0.0, "l1": 1.0, "elasticnet": self.l1_ratio}[self.penalty]
-        return float(self.C), float(rho)
+    # -- fitting -----------------------------------------------------------
 
     @staticmethod
     def _encode_targets(y, classes=None):
+        """``(classes, codes)``: the labels, and ``y`` as indices into them."""
         check_classification_targets(y)
         if classes is None:
             classes = unique_labels(y)
@@ -231,65 +349,36 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                     "This solver needs samples of at least 2 classes in the data, but the "
                     f"data contains only one class: {classes[0]!r}."
                 )
-        codes = np.searchsorted(classes, y)
-        codes = np.minimum(codes, classes.size - 1)
+        codes = np.minimum(np.searchsorted(classes, y), classes.size - 1)
         if np.any(classes[codes] != y):
             unseen = np.setdiff1d(np.unique(y), classes)
             raise ValueError(f"y contains labels not in classes: {unseen[:5]!r}.")
         return classes, codes
 
-    def _class_weighted(self, sample_weight, codes, model_codes=None):
-        """``sample_weight`` times the class weights.
+    def _objective(self, X, codes, sample_weight, penalty, check_finite=False):
+        """The objective of ``(X, codes)``: binary for two classes, multinomial for more.
 
-        ``codes`` index ``classes_``; ``model_codes`` (0/1) are a one-vs-rest
-        model's targets, which "balanced" then balances instead.
+        Class weights are folded into the sample weights here.
         """
-        if self.class_weight is None:
-            weighted = sample_weight
-        elif isinstance(self.class_weight, str):  # "balanced"
-            target = codes if model_codes is None else model_codes
-            per_class = compute_class_weight("balanced", classes=np.unique(target), y=target)
-            weighted = sample_weight * per_class[np.searchsorted(np.unique(target), target)].astype(sample_weight.dtype)
-        else:  # a dict: weights belong to the original labels, in every model
-            per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=self.classes_)
-            weighted = sample_weight * per_class[codes].astype(sample_weight.dtype)
-        if not np.sum(weighted) > 0:
-            raise ValueError("sample_weight must have a positive sum; all weights are zero.")
-        return weighted
-
-    def _objectives(self, X, codes, sample_weight, check_finite=False):
-        """One objective per model: binary, multinomial, or one per class (OvR).
-
-        Class weights are folded into the sample weights here; with
-        one-vs-rest, "balanced" balances each class against the rest (as
-        scikit-learn's one-vs-rest always did), a dict weighs the original
-        labels.
-        """
-        C, rho = self._penalty()
+        C, l1_ratio = penalty
         K = self.classes_.size
-        n_outputs = 1 if K == 2 or self.multiclass == "ovr" else K
-        bounds = self._validated_bounds(n_outputs if K == 2 or self.multiclass != "ovr" else K, X.shape[1])
-        common = dict(C=C, l1_ratio=rho, fit_intercept=self.fit_intercept, check_finite=check_finite)
+        n_outputs = 1 if K == 2 else K
+        if isinstance(self.class_weight, str):  # "balanced": among the classes present
+            present = np.unique(codes)
+            per_class = compute_class_weight("balanced", classes=present, y=codes)
+            sample_weight = sample_weight * per_class[np.searchsorted(present, codes)].astype(sample_weight.dtype)
+        elif self.class_weight is not None:  # a dict keyed by the original labels
+            per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=self.classes_)
+            sample_weight = sample_weight * per_class[codes].astype(sample_weight.dtype)
+        if not np.sum(sample_weight) > 0:
+            raise ValueError("sample_weight must have a positive sum; all weights are zero.")
+        common = dict(
+            C=C, l1_ratio=l1_ratio, fit_intercept=self.fit_intercept, check_finite=check_finite,
+            bounds=self._validated_bounds(n_outputs, X.shape[1]),
+        )
         if K == 2:
-            return [LogisticObjective(
-                X, (codes == 1).astype(X.dtype), self._class_weighted(sample_weight, codes),
-                bounds=bounds, **common,
-            )]
-        if self.multiclass == "multinomial":
-            return [SoftmaxObjective(
-                X, codes, self._class_weighted(sample_weight, codes), n_outputs=K, bounds=bounds, **common
-            )]
-        objectives = []
-        for k in range(K):
-            is_k = codes == k
-            class_bounds = None if bounds is None else tuple(
-                None if bd is None else np.broadcast_to(bd, (K, X.shape[1]))[k] for bd in bounds
-            )
-            objectives.append(LogisticObjective(
-                X, is_k.astype(X.dtype), self._class_weighted(sample_weight, codes, is_k.astype(int)),
-                bounds=class_bounds, **common,
-            ))
-        return objectives
+            return LogisticObjective(X, (codes == 1).astype(X.dtype), sample_weight, **common)
+        return SoftmaxObjective(X, codes, sample_weight, n_outputs=K, **common)
 
     def _coef_shape(self):
         K = self.classes_.size
@@ -299,7 +388,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """``(W0 (rows, n), b0 (rows,))``: zeros, the previous fit, or the given values."""
         shape = self._coef_shape()
         W, b = np.zeros(shape), np.zeros(shape[0])
-        if self.warm_start and getattr(self, "_fitted_shape", None) == shape:
+        if self.warm_start and getattr(self, "coef_", None) is not None and self.coef_.shape == shape:
             W, b = self.coef_.astype(np.float64), self.intercept_.astype(np.float64)
         if coef_init is not None:
             coef_init = np.asarray(coef_init, dtype=np.float64)
@@ -316,6 +405,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             b = intercept_init.ravel()
         return W, (b if self.fit_intercept else np.zeros(shape[0]))
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, coef_init=None, intercept_init=None, callback=None):
         """Fit the model by minimizing the penalized mean log-loss.
 
@@ -353,45 +443,41 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise
 
     def _fit(self, X, y, sample_weight, coef_init, intercept_init, callback):
-        self._check_params()
+        # Warnings point at the user's call: past this method, fit and _fit_context's wrapper.
+        penalty = self._penalty(stacklevel=5)
         # NaN and infinity in X: checked by the solver's first pass over X
         # (LinearObjective's check_finite), not by a pass of its own.
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", ensure_all_finite=False
         )
         self.classes_, codes = self._encode_targets(y)
-        for attribute in ("_partial_fit_calls", "_partial_fit_rng", "_partial_fit_alpha0"):
-            self.__dict__.pop(attribute, None)  # a new fit restarts partial_fit's schedule
+        self.__dict__.pop("_partial_fit_schedule", None)  # a new fit restarts partial_fit's schedule
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        objectives = self._objectives(X, codes, sample_weight, check_finite=type(self).__name__)
-        W0, b0 = self._starting_coefs(coef_init, intercept_init)
-        if len(objectives) == 1:
-            starts = [objectives[0].join(W0, b0)]
-        else:
-            starts = [obj.join(W0[k], b0[k]) for k, obj in enumerate(objectives)]
-        self.solver_ = choose_solver(objectives[0]) if self.solver == "auto" else self.solver
+        objective = self._objective(X, codes, sample_weight, penalty, check_finite=type(self).__name__)
+        theta0 = objective.join(*self._starting_coefs(coef_init, intercept_init))
+        self.solver_ = choose_solver(objective) if self.solver == "auto" else self.solver
         options = {"learning_rate": self.learning_rate, "random_state": self.random_state, "batch_size": self.batch_size}
-        options = {k: options[k] for k in SOLVER_OPTIONS[self.solver_]}
-        results = []
-        for objective, theta0 in zip(objectives, starts):
+        options = {name: options[name] for name in SOLVER_OPTIONS[self.solver_]}
+        with blas_context(objective, self.solver_):
             result = SOLVERS[self.solver_](
                 objective, theta0, max_iter=self.max_iter, tol=self.tol,
                 callback=self._make_callback(callback), **options,
             )
-            if not result.converged and self.tol > 0:
-                warn_not_converged(result, self.solver_, stacklevel=4)  # the user's call of fit
-            results.append(result)
+        if not result.converged and self.tol > 0:
+            warn_not_converged(result, self.solver_, stacklevel=5)  # the user's call of fit
 
-        parts = [obj.split(res.x) for obj, res in zip(objectives, results)]
-        self.coef_ = np.vstack([W for W, _ in parts]).astype(X.dtype)
-        self.intercept_ = np.concatenate([b for _, b in parts]).astype(X.dtype)
-        self.n_iter_ = max(res.n_iter for res in results)
-        curves = [np.asarray(res.loss_history) for res in results]
-        self.loss_curve_ = curves[0] if len(curves) == 1 else curves
-        self.converged_ = all(res.converged for res in results)
-        self._fitted_shape = self.coef_.shape
+        self._store_coefs(objective, result.x, X.dtype)
+        self.n_iter_ = result.n_iter
+        self.loss_curve_ = np.asarray(result.loss_history, dtype=np.float64)
+        self.converged_ = bool(result.converged)
         return self
 
+    def _store_coefs(self, objective, theta, dtype):
+        W, b = objective.split(theta)
+        self.coef_ = np.array(W, dtype=dtype).reshape(objective.n_outputs, -1)
+        self.intercept_ = np.array(b, dtype=dtype).reshape(objective.n_outputs)
+
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch of proximal mini-batch gradient steps on a batch of a stream.
 
@@ -417,7 +503,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if first_call:
             if classes is None:
                 raise ValueError("classes must be given on the first call to partial_fit.")
-            self._check_params()
             classes = unique_labels(classes)
             if classes.size < 2:
                 raise ValueError(f"classes must hold at least 2 labels; got {classes!r}.")
@@ -425,6 +510,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"classes={classes!r} differs from the classes of the first call, {self.classes_!r}."
             )
+        penalty = self._penalty(stacklevel=4)  # the user's call, past _fit_context's wrapper
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", reset=first_call
         )
@@ -432,28 +518,24 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             self.classes_ = classes
         _, codes = self._encode_targets(y, self.classes_)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        objectives = self._objectives(X, codes, sample_weight)
+        objective = self._objective(X, codes, sample_weight, penalty)
         if first_call:
-            W0, b0 = np.zeros(self._coef_shape()), np.zeros(self._coef_shape()[0])
+            theta = objective.join(np.zeros(self._coef_shape()), 0.0)
         else:  # continue from the last partial_fit or fit
-            W0, b0 = self.coef_.astype(np.float64), self.intercept_.astype(np.float64)
-        if not hasattr(self, "_partial_fit_calls"):
-            self._partial_fit_calls = 0
-            self._partial_fit_rng = check_random_state(self.random_state)
-            self._partial_fit_alpha0 = [
-                sgd.initial_step(obj, self.learning_rate, self.batch_size) for obj in objectives
-            ]
-        new = []
-        for k, objective in enumerate(objectives):
-            start = objective.join(W0, b0) if len(objectives) == 1 else objective.join(W0[k], b0[k])
-            alpha = sgd.scheduled_step(self._partial_fit_alpha0[k], self._partial_fit_calls)
-            theta = sgd.run_epoch(objective, start, alpha, self.batch_size, self._partial_fit_rng)
-            new.append(objective.split(theta))
-        self.coef_ = np.vstack([W for W, _ in new]).astype(X.dtype)
-        self.intercept_ = np.concatenate([b for _, b in new]).astype(X.dtype)
-        self._partial_fit_calls += 1
-        self.n_iter_ = self._partial_fit_calls
-        self._fitted_shape = self.coef_.shape
+            theta = objective.join(self.coef_, self.intercept_)
+        schedule = getattr(self, "_partial_fit_schedule", None)
+        if schedule is None:
+            schedule = self._partial_fit_schedule = {
+                "calls": 0,
+                "alpha0": float(sgd.initial_step(objective, self.learning_rate, self.batch_size)),
+                "rng": check_random_state(self.random_state),
+            }
+        alpha = sgd.scheduled_step(schedule["alpha0"], schedule["calls"])
+        with blas_context(objective, "sgd"):
+            theta = sgd.run_epoch(objective, theta, alpha, self.batch_size, schedule["rng"])
+        self._store_coefs(objective, theta, X.dtype)
+        schedule["calls"] += 1
+        self.n_iter_ = schedule["calls"]
         return self
 
     def _make_callback(self, user_callback):
@@ -467,6 +549,99 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 user_callback(iteration, cost)
 
         return report
+
+    # -- the fitted state as plain data ------------------------------------
+
+    def get_fitted_state(self):
+        """The fitted model as plain data, for :meth:`set_fitted_state` (and model files).
+
+        Together with :meth:`get_params` it is everything a fitted estimator
+        holds: what it predicts with, what ``warm_start`` starts from, and
+        where ``partial_fit``'s step schedule and random stream stand.
+
+        Returns
+        -------
+        state : dict
+            Python scalars, strings, None, NumPy arrays and dicts of those:
+
+            - ``"classes"``: ndarray of shape (n_classes,), ``classes_``.
+            - ``"coef"``: ndarray of shape (1, n) or (n_classes, n), ``coef_``
+              (float32 or float64).
+            - ``"intercept"``: ndarray of shape (1,) or (n_classes,), same dtype.
+            - ``"n_features_in"``: int.
+            - ``"feature_names_in"``: ndarray of str of shape (n,), or None.
+            - ``"n_iter"``: int, ``n_iter_``.
+            - ``"fit"``: None if only ``partial_fit`` ever ran, else
+              ``{"solver": str, "converged": bool, "loss_curve": ndarray of
+              shape (k,) float64}`` (``k = n_iter + 1`` unless ``partial_fit``
+              ran since).
+            - ``"partial_fit"``: None if ``partial_fit`` has not run since the
+              last ``fit``, else ``{"calls": int, "alpha0": float, "rng":
+              dict}``, ``rng`` the ``RandomState.get_state(legacy=False)``
+              dict of its random generator.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        """
+        check_is_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        schedule = getattr(self, "_partial_fit_schedule", None)
+        return {
+            "classes": np.array(self.classes_),
+            "coef": np.array(self.coef_),
+            "intercept": np.array(self.intercept_),
+            "n_features_in": int(self.n_features_in_),
+            "feature_names_in": None if names is None else np.array(names),
+            "n_iter": int(self.n_iter_),
+            "fit": None if not hasattr(self, "loss_curve_") else {
+                "solver": str(self.solver_),
+                "converged": bool(self.converged_),
+                "loss_curve": np.array(self.loss_curve_, dtype=np.float64),
+            },
+            "partial_fit": None if schedule is None else {
+                "calls": int(schedule["calls"]),
+                "alpha0": float(schedule["alpha0"]),
+                "rng": schedule["rng"].get_state(legacy=False),
+            },
+        }
+
+    def set_fitted_state(self, state):
+        """Make this estimator the fitted model that ``state`` describes.
+
+        The inverse of :meth:`get_fitted_state`: after
+        ``clone(a).set_fitted_state(a.get_fitted_state())`` the estimator
+        predicts, continues ``partial_fit`` and warm-starts exactly as ``a``
+        would. Every field is checked, against the others and against the
+        parameters, before anything is set.
+
+        Parameters
+        ----------
+        state : dict
+            As returned by :meth:`get_fitted_state`.
+
+        Returns
+        -------
+        self : LogisticRegression
+
+        Raises
+        ------
+        ValueError
+            If a parameter is invalid or a field of ``state`` is missing,
+            malformed or inconsistent; the message names it.
+        """
+        self._validate_params()
+        resolve_penalty(self.penalty, self.C, self.l1_ratio)
+        attributes = _checked_state(state)
+        try:
+            self._validated_bounds(*attributes["coef_"].shape)
+        except ValueError as exc:
+            raise ValueError(f"the parameters do not fit state['coef']: {exc}") from None
+        for name in ("feature_names_in_", "loss_curve_", "solver_", "converged_", "_partial_fit_schedule"):
+            self.__dict__.pop(name, None)
+        self.__dict__.update(attributes)
+        return self
 
     # -- prediction --------------------------------------------------------
 
@@ -493,7 +668,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """Class probabilities, columns in the order of ``classes_``; rows sum to 1.
 
         Binary: ``[1 - a, a]`` with ``a = sigmoid(z)``. Multinomial:
-        ``softmax(Z)``. One-vs-rest: each class's sigmoid, normalized.
+        ``softmax(Z)``.
 
         Returns
         -------
@@ -503,10 +678,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if Z.ndim == 1:
             # expit(-z) rather than 1 - expit(z): no cancellation for large z.
             return np.column_stack([expit(-Z), expit(Z)])
-        if self.multiclass == "multinomial":
-            return softmax(Z, axis=1)
-        P = expit(Z)
-        return P / P.sum(axis=1, keepdims=True)
+        return softmax(Z, axis=1)
 
     def predict_log_proba(self, X):
         """``log`` of :meth:`predict_proba`, finite for any finite score.
@@ -519,10 +691,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if Z.ndim == 1:
             zero = np.zeros((), dtype=Z.dtype)
             return np.column_stack([-np.logaddexp(zero, Z), -np.logaddexp(zero, -Z)])
-        if self.multiclass == "multinomial":
-            return log_softmax(Z, axis=1)
-        log_p = -np.logaddexp(0, -Z)  # log sigmoid
-        return log_p - np.logaddexp.reduce(log_p, axis=1, keepdims=True)
+        return log_softmax(Z, axis=1)
 
     def predict(self, X):
         """The label of the most probable class.
@@ -534,3 +703,136 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Z = self.decision_function(X)
         index = (Z > 0).astype(int) if Z.ndim == 1 else Z.argmax(axis=1)
         return self.classes_[index]
+
+
+#: The estimator's parameter constraints (scikit-learn's ``Interval``,
+#: ``StrOptions``...), read-only: what the CLI derives its flag types from.
+PARAMETER_CONSTRAINTS = MappingProxyType(LogisticRegression._parameter_constraints)
+
+#: ``{name: (other, constraint)}``: ``fit`` uses ``name`` only when
+#: ``other`` meets ``constraint`` (see :meth:`LogisticRegression.ignored_params`).
+PARAMETER_USES = MappingProxyType(LogisticRegression._parameter_uses)
+
+
+def _describe(constraint):
+    """A constraint in words, for the note on an ignored parameter."""
+    if isinstance(constraint, StrOptions):
+        options = sorted(constraint.options)
+        return repr(options[0]) if len(options) == 1 else "one of " + ", ".join(map(repr, options))
+    return str(constraint)
+
+
+# -- the fitted state --------------------------------------------------------
+
+_STATE_KEYS = {"classes", "coef", "intercept", "n_features_in", "feature_names_in", "n_iter", "fit", "partial_fit"}
+_FIT_KEYS = {"solver", "converged", "loss_curve"}
+_SCHEDULE_KEYS = {"calls", "alpha0", "rng"}
+_RNG_KEYS = {"bit_generator", "state", "has_gauss", "gauss"}
+_MT19937_KEY_SHAPE = (624,)
+
+
+def _keys(obj, keys, where):
+    if not isinstance(obj, dict):
+        raise ValueError(f"{where} must be a dict; got {type(obj).__name__}")
+    if set(obj) != keys:
+        missing, extra = sorted(keys - set(obj)), sorted(set(obj) - keys)
+        raise ValueError(f"{where} has missing keys {missing} or unexpected keys {extra}")
+    return obj
+
+
+def _int(value, where, minimum):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral) or value < minimum:
+        raise ValueError(f"{where} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def _array(value, where, kinds, ndim):
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in kinds or value.ndim != ndim:
+        raise ValueError(f"{where} must be a {ndim}-d ndarray of kind {kinds!r}")
+    return value
+
+
+def _checked_state(state):
+    """The attributes ``state`` sets, after checking every field of it."""
+    _keys(state, _STATE_KEYS, "state")
+    n = _int(state["n_features_in"], "state['n_features_in']", 1)
+    n_iter = _int(state["n_iter"], "state['n_iter']", 0)
+    classes = _array(state["classes"], "state['classes']", "biufUO", 1)
+    coef = _array(state["coef"], "state['coef']", "f", 2)
+    intercept = _array(state["intercept"], "state['intercept']", "f", 1)
+    try:
+        distinct = np.unique(classes).size
+    except TypeError:  # unorderable labels
+        distinct = len(set(classes.tolist()))
+    if classes.size < 2 or distinct != classes.size:
+        raise ValueError("state['classes'] must hold at least two distinct labels")
+    rows = 1 if classes.size == 2 else classes.size
+    if coef.shape != (rows, n) or intercept.shape != (rows,) or intercept.dtype != coef.dtype:
+        raise ValueError(
+            f"with {classes.size} classes, state['coef'] must have shape ({rows}, {n}) and "
+            f"state['intercept'] ({rows},), of one dtype"
+        )
+    attributes = {
+        "classes_": classes, "coef_": coef, "intercept_": intercept, "n_features_in_": n, "n_iter_": n_iter,
+    }
+    names = state["feature_names_in"]
+    if names is not None:
+        if _array(names, "state['feature_names_in']", "UO", 1).shape != (n,) or not all(
+            isinstance(name, str) for name in names.tolist()
+        ):
+            raise ValueError(f"state['feature_names_in'] must be None or {n} strings")
+        attributes["feature_names_in_"] = names
+
+    schedule = state["partial_fit"]
+    if schedule is not None:
+        _keys(schedule, _SCHEDULE_KEYS, "state['partial_fit']")
+        if _int(schedule["calls"], "state['partial_fit']['calls']", 1) != n_iter:
+            raise ValueError("state['partial_fit']['calls'] must equal state['n_iter']")
+        alpha0 = schedule["alpha0"]
+        if isinstance(alpha0, (bool, np.bool_)) or not isinstance(alpha0, Real) or not 0 < alpha0 < np.inf:
+            raise ValueError(f"state['partial_fit']['alpha0'] must be a positive finite float; got {alpha0!r}")
+        attributes["_partial_fit_schedule"] = {
+            "calls": n_iter, "alpha0": float(alpha0), "rng": _random_state(schedule["rng"]),
+        }
+
+    fit = state["fit"]
+    if fit is None:
+        if schedule is None:
+            raise ValueError("state['fit'] and state['partial_fit'] cannot both be None")
+    else:
+        _keys(fit, _FIT_KEYS, "state['fit']")
+        if fit["solver"] not in SOLVERS:
+            raise ValueError(f"state['fit']['solver'] must be one of {sorted(SOLVERS)}; got {fit['solver']!r}")
+        if not isinstance(fit["converged"], (bool, np.bool_)):
+            raise ValueError("state['fit']['converged'] must be a bool")
+        curve = _array(fit["loss_curve"], "state['fit']['loss_curve']", "f", 1)
+        # After a fit the curve has n_iter + 1 costs; a later partial_fit
+        # keeps the fit's curve but counts its own calls.
+        if curve.size < 1 or (schedule is None and curve.size != n_iter + 1):
+            raise ValueError("state['fit']['loss_curve'] must have n_iter + 1 entries")
+        attributes.update(solver_=str(fit["solver"]), converged_=bool(fit["converged"]),
+                          loss_curve_=curve.astype(np.float64))
+    return attributes
+
+
+def _random_state(state):
+    """A ``RandomState`` in the ``get_state(legacy=False)`` state ``state``, checked."""
+    where = "state['partial_fit']['rng']"
+    _keys(state, _RNG_KEYS, where)
+    inner = _keys(state["state"], {"key", "pos"}, f"{where}['state']")
+    key = inner["key"]
+    if not (
+        state["bit_generator"] == "MT19937"
+        and isinstance(key, np.ndarray) and key.dtype == np.uint32 and key.shape == _MT19937_KEY_SHAPE
+        # NumPy indexes the key with pos unchecked: outside [0, 624] it would read out of bounds.
+        and isinstance(inner["pos"], Integral) and not isinstance(inner["pos"], bool) and 0 <= inner["pos"] <= 624
+        and state["has_gauss"] in (0, 1) and not isinstance(state["has_gauss"], bool)
+        and isinstance(state["gauss"], Real) and not isinstance(state["gauss"], bool)
+    ):
+        raise ValueError(f"{where} is not a valid MT19937 state")
+    rng = np.random.RandomState()
+    try:
+        rng.set_state(state)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ValueError(f"{where} is not a valid MT19937 state: {exc}") from None
+    return rng

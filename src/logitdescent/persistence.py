@@ -5,25 +5,26 @@ build a :class:`~logitdescent.LogisticRegression` (optionally behind the
 ``StandardScaler`` of a scikit-learn ``Pipeline``) and nothing else, unlike a
 pickle or joblib file, which runs whatever code it names when loaded.
 
-File layout (format version 2)::
+File layout (format version 3)::
 
     {
       "format": "logitdescent-model",
-      "format_version": 2,
+      "format_version": 3,
       "logitdescent_version": "0.1.0",
       "model": {"kind": "LogisticRegression", "classifier": {...}}
             or {"kind": "Pipeline", "scaler": {...}, "classifier": {...}},
       "sha256": "<hex digest of the canonical JSON of every other key>"
     }
 
-The classifier holds the fitted arrays (``coef`` of shape (1, n) for two
-classes, (K, n) for K > 2; ``intercept`` (1,) or (K,); ``classes`` (K,)), the
-parameters, ``n_iter``, ``solver``, ``converged`` and ``loss_curve``: one array,
-or a list of K arrays for a one-vs-rest fit (null, with ``solver`` and
-``converged``, for a model only ever trained by ``partial_fit``), and
-``partial_fit``: null, or the state of ``partial_fit``'s step schedule (calls
-so far, the initial steps and the random generator's state), so that a loaded
-model continues a stream exactly as the saved one would have.
+A classifier is ``{"params": {...}, "state": {...}}``: its ``get_params()``
+and the documented plain-data state of
+:meth:`~logitdescent.LogisticRegression.get_fitted_state` (the fitted arrays,
+``n_iter``, the fit's solver, convergence and loss curve, ``partial_fit``'s
+step schedule and random generator), one entry per state key. Loading
+constructs the estimator from its parameters and hands it the state through
+:meth:`~logitdescent.LogisticRegression.set_fitted_state`, which checks every
+field against the others and the parameters; this module never touches the
+estimator's private attributes.
 
 Arrays are stored as ``{"dtype": "<f8", "shape": [1, 30], "values": [...]}``
 with the NumPy dtype string, so float32 stays float32 and labels keep their
@@ -31,19 +32,18 @@ type (int, float, bool, str). Floats are written with Python's shortest
 round-tripping ``repr``, so every value comes back bit for bit and a loaded
 model predicts exactly what the saved one did. JSON has no NaN or infinity:
 array elements use the strings ``"nan"``, ``"inf"``, ``"-inf"`` (unambiguous
-because the dtype says the array is float), and parameters use
+because the dtype says the array is float), and other values use
 ``{"float": "inf"}`` (so that ``C=np.inf`` differs from ``C="inf"``). Other
-parameter values are tagged the same way: ``{"tuple": [...]}``,
-``{"list": [...]}``, ``{"dict": [[key, value], ...]}`` and ``{"array": {...}}``
-(e.g. ``coef_bounds=(np.zeros(3), None)``), so each comes back as the type it
-was.
+values are tagged the same way: ``{"tuple": [...]}``, ``{"list": [...]}``,
+``{"dict": [[key, value], ...]}`` and ``{"array": {...}}`` (e.g.
+``coef_bounds=(np.zeros(3), None)``), so each comes back as the type it was.
 
-Version 2 added the multiclass shapes, the list of one-vs-rest loss curves,
-the tagged tuples, lists and arrays among the parameters, and the
-``partial_fit`` key; it reads version-1 files (binary models written by
-logitdescent 0.1) as they are, their missing parameters (``l1_ratio``,
-``multiclass``, ``coef_bounds``) taking the defaults, which are what version 1
-fitted.
+Older files: versions 1 and 2 stored the fitted attributes in the classifier
+itself, and the parameters of logitdescent 0.1, where ``penalty`` chose the
+penalty ("l2", the default, whatever ``l1_ratio`` said). They still load, their
+``penalty`` turned into today's ``C`` and ``l1_ratio`` (scikit-learn 1.9's
+meaning); a version-2 one-vs-rest model (``multiclass="ovr"``, more than two
+classes) is refused with a message that says how to refit it.
 
 The checksum catches corruption and accidental edits, not a deliberate forger
 (who can recompute it); a forged file can still only hold data, and every field
@@ -82,7 +82,7 @@ __all__ = [
 ]
 
 FORMAT_NAME = "logitdescent-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _TOP_LEVEL_KEYS = {"format", "format_version", "logitdescent_version", "model", "sha256"}
 
 # Dtypes whose values JSON can carry exactly: bool, integers, floats up to
@@ -474,13 +474,14 @@ def _decode_int(obj, key, where, *, minimum):
 
 # -- estimators ------------------------------------------------------------
 
-_CLASSIFIER_KEYS_V1 = {
-    "params", "coef", "intercept", "classes", "n_features_in", "feature_names_in",
-    "n_iter", "loss_curve", "solver", "converged",
+_CLASSIFIER_KEYS = {"params", "state"}
+_OLD_CLASSIFIER_KEYS = {  # format versions 1 and 2
+    1: {"params", "coef", "intercept", "classes", "n_features_in", "feature_names_in",
+        "n_iter", "loss_curve", "solver", "converged"},
 }
-_CLASSIFIER_KEYS = _CLASSIFIER_KEYS_V1 | {"partial_fit"}
-_PARTIAL_FIT_KEYS = {"calls", "alpha0", "rng"}
-_RNG_KEYS = {"bit_generator", "key", "pos", "has_gauss", "cached_gaussian"}
+_OLD_CLASSIFIER_KEYS[2] = _OLD_CLASSIFIER_KEYS[1] | {"partial_fit"}
+_OLD_PARTIAL_FIT_KEYS = {"calls", "alpha0", "rng"}
+_OLD_RNG_KEYS = {"bit_generator", "key", "pos", "has_gauss", "cached_gaussian"}
 _SCALER_KEYS = {"params", "mean", "var", "scale", "n_samples_seen", "n_features_in", "feature_names_in"}
 _PIPELINE_STEPS = (("scaler", StandardScaler), ("classifier", LogisticRegression))
 
@@ -532,10 +533,14 @@ def _decode_params(obj, estimator_class, where):
     """Construct ``estimator_class`` from stored params, rejecting unknown names."""
     if not isinstance(obj, dict):
         raise ModelFileError(f"{where} must be a JSON object")
-    unknown = sorted(set(obj) - set(estimator_class().get_params(deep=False)))
+    return _construct(estimator_class, {k: _decode_param(v, f"{where}.{k}") for k, v in obj.items()}, where)
+
+
+def _construct(estimator_class, params, where):
+    unknown = sorted(set(params) - set(estimator_class().get_params(deep=False)))
     if unknown:
         raise ModelFileError(f"{where}: unknown parameters {unknown} (written by another logitdescent?)")
-    return estimator_class(**{k: _decode_param(v, f"{where}.{k}") for k, v in obj.items()})
+    return estimator_class(**params)
 
 
 def _encode_feature_names(estimator, where):
@@ -550,168 +555,100 @@ def _decode_feature_names(obj, n_features, where):
 
 
 def _encode_classifier(clf):
-    check_is_fitted(clf)
-    # A model only ever trained by partial_fit has no loss curve, solver or
-    # convergence flag; the three are null together.
-    fitted = hasattr(clf, "loss_curve_")
+    # The estimator's documented state (plain data), never its private attributes.
+    state = clf.get_fitted_state()
     return {
         "params": _encode_params(clf, "classifier"),
-        "coef": _encode_array(clf.coef_, "coef_"),
-        "intercept": _encode_array(clf.intercept_, "intercept_"),
-        "classes": _encode_array(clf.classes_, "classes_"),
-        "n_features_in": int(clf.n_features_in_),
-        "feature_names_in": _encode_feature_names(clf, "feature_names_in_"),
-        "n_iter": int(clf.n_iter_),
-        "loss_curve": _encode_loss_curve(clf.loss_curve_) if fitted else None,
-        "solver": str(clf.solver_) if fitted else None,
-        "converged": bool(clf.converged_) if fitted else None,
-        "partial_fit": _encode_partial_fit(clf),
-    }
-
-
-def _encode_loss_curve(curve):
-    if isinstance(curve, list):  # one-vs-rest: one curve per class
-        return [_encode_array(c, f"loss_curve_[{k}]") for k, c in enumerate(curve)]
-    return _encode_array(curve, "loss_curve_")
-
-
-def _encode_partial_fit(clf):
-    """The state of ``partial_fit``'s schedule, or None if it never ran since the last fit."""
-    if not hasattr(clf, "_partial_fit_calls"):
-        return None
-    name, key, pos, has_gauss, cached_gaussian = clf._partial_fit_rng.get_state(legacy=True)
-    return {
-        "calls": int(clf._partial_fit_calls),
-        "alpha0": [_encode_float(a) for a in clf._partial_fit_alpha0],
-        "rng": {
-            "bit_generator": name,
-            "key": _encode_array(key, "_partial_fit_rng key"),
-            "pos": int(pos),
-            "has_gauss": int(has_gauss),
-            "cached_gaussian": _encode_float(cached_gaussian),
-        },
+        "state": {key: _encode_param(value, f"state[{key!r}]") for key, value in state.items()},
     }
 
 
 def _decode_classifier(obj, version=FORMAT_VERSION):
     where = "classifier"
-    if version == 1:  # version 1 had no partial_fit state and fitted every model
-        _expect_keys(obj, _CLASSIFIER_KEYS_V1, where)
-        obj = {**obj, "partial_fit": None}
-    _expect_keys(obj, _CLASSIFIER_KEYS, where)
-    clf = _decode_params(obj["params"], LogisticRegression, f"{where}.params")
-    try:
-        clf._check_params()
-    except ValueError as exc:
-        raise ModelFileError(f"{where}.params: {exc}") from None
-
-    n = _decode_int(obj, "n_features_in", where, minimum=1)
-    n_iter = _decode_int(obj, "n_iter", where, minimum=0)
-    coef = _decode_array(obj["coef"], f"{where}.coef", kinds="f", ndim=2)
-    intercept = _decode_array(obj["intercept"], f"{where}.intercept", kinds="f", ndim=1)
-    classes = _decode_array(obj["classes"], f"{where}.classes", kinds="biufUO", ndim=1)
-    names = _decode_feature_names(obj["feature_names_in"], n, f"{where}.feature_names_in")
-    n_classes = classes.shape[0]
-    if n_classes < 2 or _has_duplicates(classes):
-        raise ModelFileError(f"{where}.classes must hold at least two distinct labels")
-    rows = 1 if n_classes == 2 else n_classes
-    if coef.shape != (rows, n) or intercept.shape != (rows,) or intercept.dtype != coef.dtype:
-        raise ModelFileError(
-            f"{where}: with {n_classes} classes, coef must have shape ({rows}, {n}) and "
-            f"intercept ({rows},), of one dtype"
-        )
-    try:  # the bounds must fit the coefficients (fit would check the same)
-        clf._validated_bounds(rows, n)
-    except (ValueError, TypeError) as exc:
-        raise ModelFileError(f"{where}.params: {exc}") from None
-
-    n_models = n_classes if n_classes > 2 and clf.multiclass == "ovr" else 1
-    partial_fit = _decode_partial_fit(obj["partial_fit"], n_iter, n_models, f"{where}.partial_fit")
-    fit_state = (obj["loss_curve"], obj["solver"], obj["converged"])
-    if all(value is None for value in fit_state):
-        if partial_fit is None:
-            raise ModelFileError(f"{where}: loss_curve, solver and converged are missing")
+    if version < 3:
+        clf, state = _decode_old_classifier(obj, version)
     else:
-        # After a fit the longest curve has n_iter + 1 costs; a later
-        # partial_fit keeps the fit's curves but counts its own calls.
-        n_costs = None if partial_fit is not None else n_iter + 1
-        loss_curve = _decode_loss_curve(obj["loss_curve"], n_classes, n_costs, f"{where}.loss_curve")
-        if not isinstance(obj["solver"], str) or not isinstance(obj["converged"], bool):
-            raise ModelFileError(f"{where}: solver must be a string and converged a boolean")
-        clf.loss_curve_, clf.solver_, clf.converged_ = loss_curve, obj["solver"], obj["converged"]
-
-    clf.coef_, clf.intercept_, clf.classes_ = coef, intercept, classes
-    clf.n_features_in_, clf.n_iter_ = n, n_iter
-    clf._fitted_shape = coef.shape  # what warm_start checks
-    if partial_fit is not None:
-        clf._partial_fit_calls, clf._partial_fit_alpha0, clf._partial_fit_rng = partial_fit
-    if names is not None:
-        clf.feature_names_in_ = names
-    return clf
+        _expect_keys(obj, _CLASSIFIER_KEYS, where)
+        clf = _decode_params(obj["params"], LogisticRegression, f"{where}.params")
+        if not isinstance(obj["state"], dict):
+            raise ModelFileError(f"{where}.state must be a JSON object")
+        state = {key: _decode_param(value, f"{where}.state.{key}") for key, value in obj["state"].items()}
+    try:  # every field, against the others and the parameters
+        return clf.set_fitted_state(state)
+    except ValueError as exc:  # scikit-learn's InvalidParameterError too
+        raise ModelFileError(f"{where}: {exc}") from None
 
 
-def _has_duplicates(labels):
-    try:
-        return np.unique(labels).shape[0] != labels.shape[0]
-    except TypeError:  # unorderable labels
-        return len(set(labels.tolist())) != labels.shape[0]
+def _decode_old_classifier(obj, version):
+    """``(estimator, state)`` from a format-1 or -2 classifier.
 
-
-def _decode_loss_curve(obj, n_classes, n_costs, where):
-    """One curve, or a list of one per class (one-vs-rest); the longest has ``n_costs`` entries.
-
-    Which of the two is up to the file, not to the ``multiclass`` parameter,
-    which may have been changed after the fit.
+    Those files hold the parameters of logitdescent 0.1, where ``penalty``
+    chose the penalty and ``l1_ratio`` (default 0.5) mattered only for
+    "elasticnet": they become today's ``C`` and ``l1_ratio``. A one-vs-rest
+    model (``multiclass="ovr"`` with more than two classes) is refused.
     """
-    ovr = isinstance(obj, list)
-    if ovr:
-        if not (n_classes > 2 and len(obj) == n_classes):
-            raise ModelFileError(f"{where} must be a single curve or, for one-vs-rest, {n_classes} > 2 curves")
-        curves = [_decode_array(c, f"{where}[{k}]", kinds="f", ndim=1) for k, c in enumerate(obj)]
+    where = "classifier"
+    _expect_keys(obj, _OLD_CLASSIFIER_KEYS[version], where)
+    params = obj["params"]
+    if not isinstance(params, dict):
+        raise ModelFileError(f"{where}.params must be a JSON object")
+    params = {k: _decode_param(v, f"{where}.params.{k}") for k, v in params.items()}
+    penalty = params.pop("penalty", "l2")
+    l1_ratio = params.pop("l1_ratio", 0.5)
+    multiclass = params.pop("multiclass", "multinomial")
+    if penalty not in ("l2", "l1", "elasticnet", None):
+        raise ModelFileError(f"{where}.params.penalty: unsupported value {penalty!r}")
+    if penalty is None:
+        params.update(C=math.inf, l1_ratio=0.0)
     else:
-        if not isinstance(obj, dict):
-            raise ModelFileError(f"{where} must be a single curve")
-        curves = [_decode_array(obj, where, kinds="f", ndim=1)]
-    lengths = [c.shape[0] for c in curves]
-    if min(lengths) < 1:
-        raise ModelFileError(f"{where}: a curve is empty")
-    if n_costs is not None and max(lengths) != n_costs:
-        raise ModelFileError(f"{where} must have n_iter + 1 = {n_costs} entries")
-    return curves if ovr else curves[0]
+        params["l1_ratio"] = {"l2": 0.0, "l1": 1.0}.get(penalty, l1_ratio)
+    classes = _decode_array(obj["classes"], f"{where}.classes", kinds="biufUO", ndim=1)
+    if (multiclass == "ovr" and classes.shape[0] > 2) or isinstance(obj["loss_curve"], list):
+        raise ModelFileError(
+            f"format version {version} holds a one-vs-rest model (multiclass='ovr'), which this "
+            f"logitdescent ({__version__}) no longer fits nor loads; refit it as "
+            "sklearn.multiclass.OneVsRestClassifier(logitdescent.LogisticRegression())"
+        )
+    clf = _construct(LogisticRegression, params, f"{where}.params")
+    fitted = (obj["loss_curve"], obj["solver"], obj["converged"])
+    state = {
+        "classes": classes,
+        "coef": _decode_array(obj["coef"], f"{where}.coef", kinds="f", ndim=2),
+        "intercept": _decode_array(obj["intercept"], f"{where}.intercept", kinds="f", ndim=1),
+        "n_features_in": obj["n_features_in"],
+        "feature_names_in": _decode_optional_array(obj["feature_names_in"], f"{where}.feature_names_in",
+                                                   kinds="UO", ndim=1),
+        "n_iter": obj["n_iter"],
+        "fit": None if all(value is None for value in fitted) else {
+            "loss_curve": _decode_array(obj["loss_curve"], f"{where}.loss_curve", kinds="f", ndim=1),
+            "solver": obj["solver"],
+            "converged": obj["converged"],
+        },
+        "partial_fit": _decode_old_partial_fit(obj.get("partial_fit"), f"{where}.partial_fit"),
+    }
+    return clf, state
 
 
-def _decode_partial_fit(obj, n_iter, n_models, where):
-    """``(calls, alpha0, rng)``, or None."""
+def _decode_old_partial_fit(obj, where):
+    """A format-2 ``partial_fit`` record as the state's: one step, the generator's state as a dict."""
     if obj is None:
         return None
-    obj = _expect_keys(obj, _PARTIAL_FIT_KEYS, where)
-    calls = _decode_int(obj, "calls", where, minimum=1)
-    if calls != n_iter:
-        raise ModelFileError(f"{where}.calls must equal n_iter after partial_fit")
+    obj = _expect_keys(obj, _OLD_PARTIAL_FIT_KEYS, where)
     alpha0 = obj["alpha0"]
-    if not (isinstance(alpha0, list) and len(alpha0) == n_models):
-        raise ModelFileError(f"{where}.alpha0 must hold one step per model ({n_models})")
-    if not all(_valid_element(a, np.dtype(np.float64)) for a in alpha0):
-        raise ModelFileError(f"{where}.alpha0 must hold floats")
-    alpha0 = [_NONFINITE[a] if isinstance(a, str) else a for a in alpha0]
-    state = _expect_keys(obj["rng"], _RNG_KEYS, f"{where}.rng")
-    key = _decode_array(state["key"], f"{where}.rng.key", kinds="u", ndim=1)
-    cached = state["cached_gaussian"]
-    if not (
-        state["bit_generator"] == "MT19937" and key.dtype == np.uint32 and key.shape == (624,)
-        # NumPy indexes the key with pos unchecked: outside [0, 624] it would read out of bounds.
-        and _is_int(state["pos"]) and 0 <= state["pos"] <= 624
-        and state["has_gauss"] in (0, 1) and _is_int(state["has_gauss"])
-        and _valid_element(cached, np.dtype(np.float64))
-    ):
-        raise ModelFileError(f"{where}.rng is not a valid MT19937 state")
-    cached = _NONFINITE[cached] if isinstance(cached, str) else cached
-    rng = np.random.RandomState()
-    try:
-        rng.set_state(("MT19937", key, state["pos"], state["has_gauss"], cached))
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise ModelFileError(f"{where}.rng is not a valid MT19937 state: {exc}") from None
-    return calls, alpha0, rng
+    if not (isinstance(alpha0, list) and len(alpha0) == 1):
+        raise ModelFileError(f"{where}.alpha0 must hold one step")
+    rng = _expect_keys(obj["rng"], _OLD_RNG_KEYS, f"{where}.rng")
+    # Scalars go as they are: set_fitted_state checks their types and values.
+    return {
+        "calls": obj["calls"],
+        "alpha0": alpha0[0],
+        "rng": {
+            "bit_generator": rng["bit_generator"],
+            "state": {"key": _decode_array(rng["key"], f"{where}.rng.key", kinds="u", ndim=1), "pos": rng["pos"]},
+            "has_gauss": rng["has_gauss"],
+            "gauss": rng["cached_gaussian"],
+        },
+    }
 
 
 def _encode_scaler(scaler):
