@@ -333,8 +333,12 @@ class _State:
             if l1:
                 pen = penalized
                 delta += l1 * float(np.abs(V[:, pen] + step[:, pen]).sum() - np.abs(V[:, pen]).sum())
-            if not delta < 0:
-                return steps, "no descent direction (gradient at the rounding floor)"
+            if not np.any(step):
+                return steps, "gradient at the rounding floor of the data's dtype"
+            # Near the optimum the predicted decrease (~opt^2 / H_jj) is below
+            # the rounding of the L1 term's change: take the step if the
+            # true cost does not rise beyond its own rounding.
+            delta = min(delta, 0.0)
             if -delta <= COST_RTOL * abs(cost) and opt > STALL_RATIO * previous_opt:
                 return steps, "gradient at the rounding floor of the data's dtype"
             previous_opt = opt
