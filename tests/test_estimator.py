@@ -5,7 +5,9 @@ import functools
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
@@ -332,3 +334,122 @@ def test_a_failed_fit_leaves_the_estimator_as_it_was():
     for key, value in before.items():
         np.testing.assert_array_equal(getattr(fitted, key), value)
     np.testing.assert_array_equal(fitted.predict(X), LogisticRegression().fit(X, y).predict(X))
+
+
+# -- the fitted state as plain data ------------------------------------------
+
+
+def _fitted_models():
+    """Fitted estimators of every kind the state must carry, by name."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((90, 3))
+    y2 = (X[:, 0] + rng.standard_normal(90) > 0).astype(int)
+    y3 = np.array(["a", "b", "c"])[np.arange(90) % 3]
+    frame = pd.DataFrame(X, columns=["u", "v", "w"])
+    streamed = LogisticRegression(random_state=0, batch_size=16)
+    streamed.partial_fit(X[:45], y3[:45], classes=["a", "b", "c"]).partial_fit(X[45:], y3[45:])
+    return X, {
+        "binary": (LogisticRegression(C=0.5).fit(X, y2), y2),
+        "multinomial float32": (LogisticRegression(tol=1e-4).fit(X.astype(np.float32), y3), y3),
+        "feature names": (LogisticRegression(l1_ratio=1.0, C=0.2).fit(frame, y2), y2),
+        "partial_fit only": (streamed, y3),
+        "fit, then partial_fit": (LogisticRegression(random_state=1).fit(X, y2).partial_fit(X, y2), y2),
+    }
+
+
+def _is_plain(value):
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return value is None or isinstance(value, (bool, int, float, str, np.ndarray))
+
+
+@pytest.mark.parametrize("name", list(_fitted_models()[1]))
+def test_fitted_state_round_trips_predictions_and_the_stream(name):
+    X, models = _fitted_models()
+    model, y = models[name]
+    X_in = pd.DataFrame(X, columns=["u", "v", "w"]) if name == "feature names" else X
+    X_in = X_in.astype(np.float32) if "float32" in name else X_in
+    state = model.get_fitted_state()
+    assert _is_plain(state)
+    restored = clone(model).set_fitted_state(state)
+    for method in ("predict", "predict_proba", "decision_function"):
+        assert getattr(restored, method)(X_in).tolist() == getattr(model, method)(X_in).tolist()
+    for attribute in ("coef_", "intercept_", "classes_", "n_iter_", "n_features_in_", "loss_curve_",
+                      "solver_", "converged_", "feature_names_in_"):
+        assert hasattr(restored, attribute) == hasattr(model, attribute), attribute
+        if hasattr(model, attribute):
+            np.testing.assert_array_equal(getattr(restored, attribute), getattr(model, attribute))
+    assert restored.coef_.dtype == model.coef_.dtype
+    # partial_fit's schedule and random stream continue exactly.
+    for m in (model, restored):
+        m.partial_fit(X_in, y)
+    assert restored.coef_.tobytes() == model.coef_.tobytes()
+    assert restored.intercept_.tobytes() == model.intercept_.tobytes()
+
+
+def test_fitted_state_is_a_copy_and_feeds_warm_start(breast_cancer_scaled):
+    X, y = breast_cancer_scaled
+    model = LogisticRegression(tol=1e-8).fit(X, y)
+    state = model.get_fitted_state()
+    coef = model.coef_.copy()
+    state["coef"][...] = 0.0
+    np.testing.assert_array_equal(model.coef_, coef)
+    restored = LogisticRegression(tol=1e-8, warm_start=True).set_fitted_state(model.get_fitted_state())
+    assert restored.fit(X, y).n_iter_ == 0  # starts at the optimum it was given
+
+
+def test_set_fitted_state_replaces_every_fitted_attribute():
+    X, models = _fitted_models()
+    fitted, _ = models["binary"]
+    streamed, _ = models["partial_fit only"]
+    target = clone(fitted).set_fitted_state(fitted.get_fitted_state())
+    target.set_fitted_state(streamed.get_fitted_state())
+    assert not hasattr(target, "loss_curve_") and target.classes_.tolist() == ["a", "b", "c"]
+    assert target.get_fitted_state()["partial_fit"]["calls"] == 2
+
+
+def _edited_state(edit):
+    X, models = _fitted_models()
+    model, _ = models["fit, then partial_fit"]
+    state = model.get_fitted_state()
+    edit(state)
+    return clone(model), state
+
+
+BAD_STATES = {
+    "missing key": (lambda s: s.pop("n_iter"), r"state has missing keys \['n_iter'\]"),
+    "extra key": (lambda s: s.update(extra=1), r"unexpected keys \['extra'\]"),
+    "coef shape": (lambda s: s.update(coef=np.zeros((2, 3))), r"state\['coef'\] must have shape \(1, 3\)"),
+    "intercept dtype": (lambda s: s.update(intercept=s["intercept"].astype(np.float32)), "of one dtype"),
+    "int coef": (lambda s: s.update(coef=np.zeros((1, 3), dtype=int)), r"state\['coef'\] must be a 2-d ndarray"),
+    "one class": (lambda s: s.update(classes=np.array([1, 1])), "at least two distinct labels"),
+    "bool n_iter": (lambda s: s.update(n_iter=True), r"state\['n_iter'\] must be an integer"),
+    "calls": (lambda s: s["partial_fit"].update(calls=7), r"\['calls'\] must equal state\['n_iter'\]"),
+    "alpha0": (lambda s: s["partial_fit"].update(alpha0=-1.0), r"\['alpha0'\] must be a positive finite float"),
+    "rng pos": (lambda s: s["partial_fit"]["rng"]["state"].update(pos=10**9), r"\['rng'\] is not a valid MT19937"),
+    "neither fit": (lambda s: s.update(fit=None, partial_fit=None), "cannot both be None"),
+    "solver": (lambda s: s["fit"].update(solver="magic"), r"\['solver'\] must be one of"),
+    "names": (lambda s: s.update(feature_names_in=np.array(["a"])), r"\['feature_names_in'\] must be None or 3"),
+}
+
+
+@pytest.mark.parametrize("edit, match", BAD_STATES.values(), ids=BAD_STATES.keys())
+def test_bad_fitted_state_is_refused_naming_the_field(edit, match):
+    target, state = _edited_state(edit)
+    with pytest.raises(ValueError, match=match):
+        target.set_fitted_state(state)
+    assert not hasattr(target, "coef_")  # nothing was set
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(C=-1.0), "'C' parameter"),
+        (dict(penalty="l2", l1_ratio=1.0), "contradicts l1_ratio"),
+        (dict(coef_bounds=(np.zeros(5), None)), "the parameters do not fit state"),
+    ],
+)
+def test_fitted_state_must_fit_the_parameters(params, match):
+    target, state = _edited_state(lambda s: None)
+    with pytest.raises(ValueError, match=match):
+        target.set_params(**params).set_fitted_state(state)

@@ -251,3 +251,24 @@ def test_too_few_iterations_warn():
     X, y = dataset("iris", "multinomial")
     with pytest.warns(ConvergenceWarning, match="stopped before convergence"):
         LogisticRegression(solver="gd", max_iter=3).fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["auto", "lbfgs", "nesterov"])
+@pytest.mark.parametrize("C_value, l1_ratio", [(0.05, 1.0), (0.5, 0.0)])
+def test_multinomial_fit_is_stored_in_the_symmetric_parametrization(solver, C_value, l1_ratio):
+    # Shifting every class's intercept by one constant changes no probability;
+    # like scikit-learn, the stored representative has intercepts summing to 0.
+    X, y = dataset("iris", "multinomial")
+    clf = LogisticRegression(C=C_value, l1_ratio=l1_ratio, solver=solver, tol=1e-10, max_iter=50_000).fit(X, y)
+    assert abs(clf.intercept_.sum()) < 1e-12
+    sk = SkLogisticRegression(C=C_value, l1_ratio=l1_ratio, solver="saga", tol=1e-12, max_iter=500_000).fit(X, y)
+    np.testing.assert_allclose(clf.intercept_, sk.intercept_, atol=1e-5)
+
+
+def test_unpenalized_multinomial_coefficients_sum_to_zero_over_classes():
+    X, y = dataset("wine", "multinomial")
+    X = X[:, :2]  # two features: the classes overlap, so the unpenalized optimum is finite
+    clf = LogisticRegression(C=np.inf, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(clf.coef_.sum(axis=0), 0.0, atol=1e-12)
+    sk = SkLogisticRegression(C=np.inf, solver="newton-cholesky", tol=1e-12).fit(X, y)
+    np.testing.assert_allclose(clf.coef_, sk.coef_, rtol=1e-6)

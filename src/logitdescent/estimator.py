@@ -466,7 +466,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if not result.converged and self.tol > 0:
             warn_not_converged(result, self.solver_, stacklevel=5)  # the user's call of fit
 
-        self._store_coefs(objective, result.x, X.dtype)
+        self._store_coefs(objective, _symmetric(objective, result.x), X.dtype)
         self.n_iter_ = result.n_iter
         self.loss_curve_ = np.asarray(result.loss_history, dtype=np.float64)
         self.converged_ = bool(result.converged)
@@ -705,6 +705,26 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return self.classes_[index]
 
 
+def _symmetric(objective, theta):
+    """``theta`` in scikit-learn's symmetric parametrization of the multinomial model.
+
+    Adding one vector to every class's row of ``[W, b]`` changes no
+    probability, so the optimum is unique only up to such a shift where
+    nothing penalizes it: the intercepts always, the coefficients without a
+    penalty. Like scikit-learn, store the representative whose rows sum to
+    zero there; solvers that start at zero and follow the gradient (whose
+    rows always sum to zero) end there anyway, others need not.
+    """
+    if objective.n_outputs == 1:
+        return theta
+    W, b = (part.copy() for part in objective.split(theta))
+    if objective.fit_intercept:
+        b -= b.mean()
+    if objective.penalty_scale == 0 and objective.bounds is None:  # bounds may not allow the shift
+        W -= W.mean(axis=0)
+    return objective.join(W, b)
+
+
 #: The estimator's parameter constraints (scikit-learn's ``Interval``,
 #: ``StrOptions``...), read-only: what the CLI derives its flag types from.
 PARAMETER_CONSTRAINTS = MappingProxyType(LogisticRegression._parameter_constraints)
@@ -772,8 +792,10 @@ def _checked_state(state):
             f"with {classes.size} classes, state['coef'] must have shape ({rows}, {n}) and "
             f"state['intercept'] ({rows},), of one dtype"
         )
+    # Copies: the caller's state stays theirs to change.
     attributes = {
-        "classes_": classes, "coef_": coef, "intercept_": intercept, "n_features_in_": n, "n_iter_": n_iter,
+        "classes_": classes.copy(), "coef_": coef.copy(), "intercept_": intercept.copy(),
+        "n_features_in_": n, "n_iter_": n_iter,
     }
     names = state["feature_names_in"]
     if names is not None:
@@ -781,7 +803,7 @@ def _checked_state(state):
             isinstance(name, str) for name in names.tolist()
         ):
             raise ValueError(f"state['feature_names_in'] must be None or {n} strings")
-        attributes["feature_names_in_"] = names
+        attributes["feature_names_in_"] = names.copy()
 
     schedule = state["partial_fit"]
     if schedule is not None:
