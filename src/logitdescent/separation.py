@@ -462,7 +462,7 @@ def _margins(Xs, codes, d, n_classes, p):
     return diff[mask].reshape(Z.shape[0], n_classes - 1)
 
 
-def check_degenerate_scale(X, *, tol=None, feature_names=None, warn=True):
+def check_degenerate_scale(X, *, tol=None, feature_names=None, warn=True, stacklevel=2):
     """Name the features whose scale hides them from the solver or overflows the scores.
 
     A feature is *tiny* when every value has magnitude at most ``tol`` (the
@@ -480,6 +480,8 @@ def check_degenerate_scale(X, *, tol=None, feature_names=None, warn=True):
     feature_names : sequence of str of shape (n,), default=None
     warn : bool, default=True
         Issue a :class:`DegenerateScaleWarning` naming them.
+    stacklevel : int, default=2
+        Passed to :func:`warnings.warn` (the estimator points it at the user's call).
 
     Returns
     -------
@@ -512,6 +514,6 @@ def check_degenerate_scale(X, *, tol=None, feature_names=None, warn=True):
         warnings.warn(
             "Degenerate feature scale: " + "; ".join(parts)
             + ". Rescale X (e.g. sklearn.preprocessing.StandardScaler) before fitting.",
-            DegenerateScaleWarning, stacklevel=2,
+            DegenerateScaleWarning, stacklevel=stacklevel,
         )
     return {"tiny": tiny, "huge": huge}
