@@ -46,9 +46,10 @@ Solvers
 Every solver that takes a full pass over X per step works unchanged:
 "gd", "nesterov", "lbfgs", "newton" (the Hessian a sum of per-chunk
 ``[X 1]^T D [X 1]`` blocks), "lbfgs-newton", "precond-lbfgs" (its
-``32 p``-row sample is gathered to the client once). "sgd" is refused
-(:func:`check_solver`): each mini-batch would be a cluster round trip of a
-few rows' work.
+``32 p``-row sample is gathered to the client once). "sgd" and "newton-cd"
+are refused (:func:`check_solver`): each of sgd's mini-batches would be a
+cluster round trip for a few rows' work, and newton-cd gathers whole
+columns of X to one process.
 
 Faults
 ------
@@ -173,16 +174,20 @@ def check_solver(name):
     Raises
     ------
     ValueError
-        For "sgd": each mini-batch step would be a round trip to the cluster
-        for a few rows' work (and a gather of those rows).
+        For "sgd" (each mini-batch step would be a round trip to the cluster
+        for a few rows' work) and "newton-cd" (its working set's columns of
+        X are gathered to one process), and for unknown names.
     """
     if name == "auto" or name in SOLVERS_ON_DASK:
         return
-    if name == "sgd":
+    why = {
+        "sgd": "every mini-batch step would be a round trip to the cluster for a few rows' work",
+        "newton-cd": "it gathers the working set's columns of X (all m rows) into this process",
+    }
+    if name in why:
         raise ValueError(
-            "solver='sgd' is not available for Dask input: every mini-batch step would be a "
-            "round trip to the cluster for a few rows' work. Use solver='lbfgs' (or 'auto'), "
-            "or fit on a sample computed to memory."
+            f"solver='{name}' is not available for Dask input: {why[name]}. Use solver='lbfgs' "
+            "(any penalty) or 'auto', or fit on a sample computed to memory."
         )
     raise ValueError(f"solver must be one of {['auto', *SOLVERS_ON_DASK]} for Dask input; got {name!r}.")
 
@@ -194,10 +199,10 @@ def check_solver(name):
 def _as_dask_matrix(X):
     """A 2-D float dask array with known row chunks and one column chunk."""
     if hasattr(X, "to_dask_array") and hasattr(X, "dtypes"):  # dask DataFrame
-        dtypes = list(X.dtypes)
-        if not all(np.issubdtype(t, np.number) or np.issubdtype(t, np.bool_) for t in dtypes):
-            bad = [str(c) for c, t in zip(X.columns, dtypes)
-                   if not (np.issubdtype(t, np.number) or np.issubdtype(t, np.bool_))]
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+        bad = [str(c) for c, t in zip(X.columns, X.dtypes) if not (is_numeric_dtype(t) or is_bool_dtype(t))]
+        if bad:
             raise TypeError(
                 f"X has non-numeric columns {bad}; select the numeric feature columns "
                 "(or encode the others) before fitting."
@@ -254,6 +259,8 @@ def _as_dask_vector(v, name, X):
             v = v[:, 0]
         if v.ndim != 1:
             raise ValueError(f"{name} must be 1-D of length {m}; got shape {v.shape}.")
+        if v.shape[0] != m:
+            raise ValueError(f"{name} has {v.shape[0]} rows but X has {m}; they must match row for row.")
         # Positional: row i of a dask array is well defined, so a NumPy
         # vector in X's row order is not ambiguous.
         v = da.from_array(v, chunks=(X.chunks[0],))
@@ -527,6 +534,7 @@ class _Chunks:
         self.client = client
         self._nthreads = {}
         self._group_cache = None
+        self._workers_seen = set(client.nthreads()) if client is not None else set()
         xs = X.to_delayed().ravel()
         ys = y.to_delayed().ravel() if y is not None else [None] * len(xs)
         ss = sample_weight.to_delayed().ravel() if sample_weight is not None else [None] * len(xs)
@@ -576,7 +584,7 @@ class _Chunks:
         groups = self._group_cache
         futures = [
             client.submit(_run_group, func, [self.handles[i] for i in chunks], args, reduce,
-                          workers=None if worker is None else [worker], allow_other_workers=True,
+                          workers=None if worker is None else [worker], allow_other_workers=worker is not None,
                           key=f"logitdescent-{name}-{token}-{chunks[0]}", pure=False)
             for worker, chunks in groups
         ]
@@ -611,6 +619,7 @@ class _Chunks:
                 orphans.append(i)
         if any(w not in self._nthreads for w in by_worker):
             self._nthreads = dict(self.client.nthreads())
+            self._workers_seen |= set(self._nthreads)
         groups = []
         for worker, chunks in by_worker.items():
             threads = max(1, int(self._nthreads.get(worker, 1)))
@@ -627,7 +636,6 @@ class _Chunks:
 
         client = self.client
         pending = futures if many else [futures]
-        known = set(client.nthreads())
         empty_since = None
         while True:
             try:
@@ -635,7 +643,7 @@ class _Chunks:
                 break
             except (DaskTimeoutError, TimeoutError):
                 workers = set(client.nthreads())
-                known |= workers
+                self._workers_seen |= workers
                 if workers:
                     empty_since = None
                     continue
@@ -643,8 +651,8 @@ class _Chunks:
                 if time.monotonic() - empty_since > NO_WORKER_TIMEOUT:
                     raise RuntimeError(
                         f"the Dask cluster has had no worker for {NO_WORKER_TIMEOUT:.0f} s (lost: "
-                        f"{', '.join(sorted(known)) or 'unknown'}); the fit cannot go on. Restart the "
-                        "workers (or the cluster) and fit again."
+                        f"{', '.join(sorted(self._workers_seen)) or 'unknown'}); the fit cannot go on. "
+                        "Restart the workers (or the cluster) and fit again."
                     ) from None
         try:
             return client.gather(pending) if many else pending[0].result()
@@ -993,9 +1001,8 @@ def decision_function(coef, intercept, X):
 
 def _block_proba(block, W, b):
     Z = _block_scores(block, W, b)
-    if W.shape[0] == 1:
-        a = expit(Z[:, 0])
-        return np.column_stack([1.0 - a, a])
+    if W.shape[0] == 1:  # expit(-z), not 1 - expit(z): no cancellation for large z
+        return np.column_stack([expit(-Z[:, 0]), expit(Z[:, 0])])
     return softmax(Z, axis=1)
 
 
