@@ -23,3 +23,32 @@ def test_readme_python_example_runs():
     assert blocks
     for block in blocks:
         exec(compile(block, str(README), "exec"), {})
+
+
+def _readme_parameter_rows():
+    """``{first cell: row}`` of the README's Library parameter table."""
+    rows = re.findall(r"^\| (`[^|]+`) \|(.*)\|$", README.read_text(), flags=re.M)
+    return {cell: rest for cell, rest in rows}
+
+
+def test_readme_parameter_table_covers_every_estimator_parameter():
+    from logitdescent import LogisticRegression
+
+    named = {name for cell in _readme_parameter_rows() for name in re.findall(r"`(\w+)`", cell)}
+    assert set(LogisticRegression().get_params()) <= named
+
+
+def test_readme_lists_the_registry_solvers():
+    from logitdescent.solvers import SOLVERS
+
+    listed = set(re.findall(r'`"([\w-]+)"`', _readme_parameter_rows()["`solver`"]))
+    assert listed == {"auto", *SOLVERS}
+
+
+def test_readme_cli_section_names_every_train_flag():
+    from logitdescent.cli import train
+
+    cli_section = README.read_text().split("## CLI", 1)[1].split("\n## ", 1)[0]
+    flags = {option for param in train.params for option in param.opts if option.startswith("--")}
+    flags -= {"--data", "--target", "--out", "--test-size", "--seed", "--print-every", "--quiet", "--help"}
+    assert {flag for flag in flags if flag not in cli_section} == set()

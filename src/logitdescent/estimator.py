@@ -125,14 +125,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         L1 penalty, between the two an elastic net. Ignored when ``C=np.inf``.
     fit_intercept : bool, default=True
         Whether to fit the bias ``b``.
-    solver : {"auto", "gd", "nesterov", "lbfgs", "newton", "lbfgs-newton", "precond-lbfgs", "sgd"}, default="auto"
+    solver : {"auto", "gd", "nesterov", "lbfgs", "newton", "lbfgs-newton", "precond-lbfgs", "newton-cd", "sgd"}, default="auto"
         "gd" is the lecture's batch gradient descent (ISTA with L1 or
         bounds); "nesterov" its accelerated form (FISTA with adaptive
         restart); "lbfgs" SciPy's L-BFGS-B on our kernel; "newton"
         Newton-Cholesky with a line search (L2 only); "lbfgs-newton" ten
         L-BFGS iterations, then Newton (L2 only); "precond-lbfgs" L-BFGS
         preconditioned by the Cholesky factor of a Hessian on 32 p sampled
-        rows (L2 only); "sgd" mini-batch stochastic gradient descent
+        rows (L2 only); "newton-cd" proximal Newton with coordinate descent
+        on working sets (glmnet's method, for L1 and elastic net); "sgd"
+        mini-batch stochastic gradient descent
         (``max_iter`` counts epochs). "auto" picks by problem shape: see
         docs/solvers.md.
     learning_rate : float or "auto", default="auto"
