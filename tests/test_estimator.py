@@ -210,6 +210,8 @@ def test_callback_sees_every_recorded_cost(breast_cancer_scaled):
         (dict(batch_size=0), "'batch_size' parameter"),
         (dict(coef_bounds=(0, 1, 2)), r"coef_bounds must be a pair \(lower, upper\)"),
         (dict(coef_bounds=(1, 0)), "coef_bounds must have lower <= upper"),
+        (dict(coef_bounds=("low", None)), "coef_bounds lower must be numbers or None"),
+        (dict(coef_bounds=(None, np.zeros(3))), r"coef_bounds upper must be a scalar or have shape \(1,\)"),
     ],
 )
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
@@ -453,3 +455,14 @@ def test_fitted_state_must_fit_the_parameters(params, match):
     target, state = _edited_state(lambda s: None)
     with pytest.raises(ValueError, match=match):
         target.set_params(**params).set_fitted_state(state)
+
+
+def test_warnings_point_at_the_users_call():
+    X, y = COURSE_X, COURSE_Y
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        LogisticRegression(penalty="l2", solver="gd", max_iter=1).fit(X, y)
+        LogisticRegression(penalty="l2").partial_fit(X, y, classes=[0, 1])
+    assert {(w.category, w.filename) for w in caught} == {
+        (FutureWarning, __file__), (ConvergenceWarning, __file__)}
+    assert len(caught) == 3

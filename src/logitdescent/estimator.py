@@ -324,7 +324,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             if bound is None:
                 checked.append(None)
                 continue
-            bound = np.asarray(bound, dtype=np.float64)
+            try:
+                bound = np.asarray(bound, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"coef_bounds {name} must be numbers or None; got {bound!r}.") from None
             try:
                 np.broadcast_to(bound, (n_outputs, n_features))
             except ValueError:
