@@ -122,6 +122,25 @@ def test_class_weights_and_warm_start(scheduler):
     assert got.loss_history[0] != pytest.approx(memory.loss_grad(np.zeros(N + 1))[0], rel=1e-3)
 
 
+def test_label_encoding_and_class_weights_match_scikit_learn():
+    from sklearn.utils.class_weight import compute_class_weight
+
+    _, _, classes, s = DATA
+    labels = np.array(["a", "b", "c"])[classes]
+    found, codes = ld_dask.encode_labels(_dask(labels))
+    np.testing.assert_array_equal(found, ["a", "b", "c"])
+    np.testing.assert_array_equal(codes.compute(), classes)
+    balanced = ld_dask.class_weighted(_dask(s), codes, "balanced", found).compute()
+    np.testing.assert_allclose(balanced, s * compute_class_weight("balanced", classes=np.arange(K), y=classes)[classes],
+                               rtol=1e-15)
+    given = ld_dask.class_weighted(None, codes, {"a": 2.0, "c": 0.5}, found).compute()
+    np.testing.assert_array_equal(given, np.array([2.0, 1.0, 0.5])[classes])
+    with pytest.raises(ValueError, match="labels not in classes"):
+        ld_dask.encode_labels(_dask(labels), classes=np.array(["a", "b"]))[1].compute()
+    with pytest.raises(ValueError, match="only one class"):
+        ld_dask.encode_labels(_dask(np.zeros(10)))
+
+
 @pytest.mark.parametrize("multinomial", [False, True], ids=["binary", "multinomial"])
 def test_curvature_pieces_equal_in_memory(multinomial, scheduler):
     """Hessian (sum of per-chunk blocks), Lipschitz bound and example bound: the in-memory values."""

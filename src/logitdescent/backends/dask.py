@@ -5,10 +5,11 @@ whose passes over X run blockwise on a Dask cluster, so every solver runs on
 it unchanged::
 
     one evaluation of (J, dJ/dtheta) at theta
-      client:  theta ──(one message per iteration)──► every worker
-      workers: chunk k ──kernel──► partial sums (J_k, dW_k, db_k)   [one task per chunk]
-               partials ──tree of sums (fan-in REDUCE_FAN_IN)──► one (J, dW, db)
-      client:  divide by S once, add the L2 term once
+      client:  theta ──(in each worker's task message, once per evaluation)──► workers
+      workers: chunk k ──public in-memory kernel──► partial sums (J_k, dW_k, db_k)
+               a worker's chunks summed in chunk order ──► one partial per task
+      client:  the tasks' partials summed in chunk order, divided by S once;
+               the L2 term added once (by LinearObjective.loss_grad)
 
 Data layout
 -----------
@@ -16,30 +17,37 @@ X, y and the sample weights are cut into row chunks (X one column chunk
 wide) and *persisted once*, as one bundle per chunk: a chunk's rows of X,
 y and the weights live in the same worker's memory (no transfer of y or
 the weights per evaluation), X's rows C-contiguous (the compiled kernel's
-fast layout), with the chunk's weight sum ``S_k``. X is never computed to
-the client; only coefficients go out and ``O(p)`` partials come back
-(``O(p^2)`` for Newton's Hessian).
+layout), with the chunk's weight sum ``S_k``. X is never computed to the
+client; only coefficients go out and ``O(p)`` partials per worker thread
+come back (``O(p^2)`` for Newton's Hessian). When the bundles do not fit
+the workers' memory, Dask's workers spill them to their local disk and
+read them back per pass (``distributed.worker.memory`` settings): X is
+then read from local disk once per evaluation, never recomputed from its
+source (not benchmarked here: see docs/scaling.md).
 
 Where it runs
 -------------
 With a ``distributed.Client`` (the caller's active one, or one passed in)
-each evaluation uses the futures API: ``client.map`` of the chunk task over
-the persisted bundles (the scheduler runs each where its bundle lives), a
-tree of ``client.submit`` sums, one ``result()``: ``n_chunks + n_chunks /
-(REDUCE_FAN_IN - 1)`` small tasks per evaluation, the same every iteration
-(the graph never grows). Without a Client (or with ``dask.config``'s
-``scheduler`` set to a local one) the bundles are in this process and each
-evaluation is one ``dask.compute`` of per-chunk delayed calls on Dask's
-local scheduler (threads by default).
+each evaluation uses the futures API: one ``client.submit`` per worker
+thread, over the bundles that worker holds (asked of the scheduler with
+``who_has`` once, and again after a group ran elsewhere than planned), and
+one gather of the partials: the same few small tasks every iteration, the
+graph never grows, nothing is persisted or computed inside the math.
+Without a Client (or with ``dask.config``'s ``scheduler`` set to a local
+one) the bundles are in this process and each evaluation is one
+``dask.compute`` of per-chunk delayed calls on Dask's local scheduler
+(threads by default).
 
 Sums, not means
 ---------------
-The in-memory kernels return weighted *means*; a chunk task returns sums:
-the compiled kernel takes ``weight_sum=1`` (its sums exactly), the NumPy
-kernels' means are multiplied back by ``S_k``. The client divides by the
-global ``S`` once. The partials are summed in a fixed tree whatever the
-order the chunks finish in, so a fit is reproducible and the threaded and
-distributed schedulers give the same bits.
+The public in-memory kernels return weighted *means* over their rows; a
+chunk task multiplies them back by the chunk's ``S_k`` (one rounding) and
+returns sums; a chunk of weight sum 0 adds nothing (and is never divided by). The client divides by the
+global ``S`` once. Partials are summed in chunk order whatever the order
+the tasks finish in, so a fit is reproducible for a given placement of the
+chunks; the threaded scheduler (one task per chunk) and a cluster (one per
+worker thread) group the sums differently, which changes only the last
+bits (~1e-16 relative).
 
 Solvers
 -------
@@ -85,11 +93,14 @@ __all__ = [
     "SOLVERS_ON_DASK",
     "align",
     "check_solver",
+    "class_weighted",
     "column_stats",
     "decision_function",
+    "encode_labels",
     "get_client",
     "is_dask_collection",
     "loss_and_grad",
+    "persist",
     "predict",
     "predict_proba",
     "softmax_loss_and_grad",
@@ -101,18 +112,19 @@ __all__ = [
 #: Solvers that make sense on a cluster: one full pass over X per step.
 SOLVERS_ON_DASK = ("gd", "nesterov", "lbfgs", "newton", "lbfgs-newton", "precond-lbfgs")
 
-#: Partials summed per reduction task. A partial is ``O(p)`` floats, so any
-#: fan-in is cheap in bytes; 8 keeps the tree at one level for the usual
-#: chunk counts (a level costs a scheduler hop) and bounds what one task holds.
+#: Fan-in of the fixed tree in which partials are summed (a worker's chunks,
+#: then the workers' partials on the client): pairwise-like rounding for
+#: many chunks, in an order that does not depend on timing.
 REDUCE_FAN_IN = 8
 
 #: Coefficient payloads of at least this many bytes are scattered to every
 #: worker once per evaluation (``client.scatter(broadcast=True)``); smaller
-#: ones travel inside the chunk tasks' messages. A scatter is a synchronous
-#: round trip of its own, which cost more than the evaluation's whole task
-#: round trip for the benchmark's p = 21-101 coefficients (see
-#: benchmarks/results/dask.md, "broadcast"); above this size copying the
-#: payload into every task message would cost more than the round trip.
+#: ones travel inside the evaluation's task messages (one per worker thread,
+#: so each worker receives them once per evaluation either way). A scatter
+#: is a synchronous round trip of its own, measured at a third of a whole
+#: evaluation's latency (benchmarks/results/dask.md, section 3), while a few
+#: kB more per task message cost nothing measurable; from this size on a
+#: copy per message would cost more than the extra round trip.
 BROADCAST_MIN_BYTES = 64 * 1024
 
 #: Largest row sample (bytes of X) that :meth:`~DaskLogisticObjective.subset`
@@ -330,6 +342,88 @@ def unique_labels(y):
     ndarray
     """
     return np.asarray(da.unique(y).compute())
+
+
+def _block_codes(y, classes):
+    codes = np.minimum(np.searchsorted(classes, y), classes.size - 1)
+    if np.any(classes[codes] != y):
+        unseen = np.setdiff1d(np.unique(y), classes)
+        raise ValueError(f"y contains labels not in classes: {unseen[:5]!r}.")
+    return codes.astype(np.intp)
+
+
+def encode_labels(y, classes=None):
+    """``(classes, codes)``: the sorted labels and a lazy ``y`` of indices into them.
+
+    Parameters
+    ----------
+    y : dask.array.Array of shape (m,)
+        Labels of any sortable dtype.
+    classes : ndarray, optional
+        The labels to encode against (``partial_fit``); default: those of
+        ``y``, found in one pass (:func:`unique_labels`).
+
+    Returns
+    -------
+    classes : ndarray of shape (n_classes,)
+    codes : dask.array.Array of shape (m,), intp
+        Lazy; a label not in ``classes`` raises ``ValueError`` when computed.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two classes.
+    """
+    if classes is None:
+        classes = unique_labels(y)
+        if classes.size < 2:
+            raise ValueError(
+                "This solver needs samples of at least 2 classes in the data, but the data "
+                f"contains only one class: {classes[0]!r}."
+            )
+    classes = np.asarray(classes)
+    return classes, y.map_blocks(_block_codes, classes, dtype=np.intp)
+
+
+def _per_class_weight(codes, per_class):
+    return per_class[codes]
+
+
+def class_weighted(sample_weight, codes, class_weight, classes, dtype=np.float64):
+    """Sample weights with the class weights folded in, lazily (scikit-learn's rules).
+
+    Parameters
+    ----------
+    sample_weight : dask.array.Array of shape (m,) or None
+    codes : dask.array.Array of shape (m,)
+        Class indices (:func:`encode_labels`).
+    class_weight : dict, "balanced" or None
+        "balanced": ``m / (n_classes * count_k)`` among the classes present
+        (one pass over ``codes`` for the counts); a dict keyed by label.
+    classes : ndarray of shape (n_classes,)
+    dtype : dtype
+        X's dtype.
+
+    Returns
+    -------
+    dask.array.Array of shape (m,) or None
+        None when there is nothing to weight.
+    """
+    from sklearn.utils.class_weight import compute_class_weight
+
+    if class_weight is None:
+        return sample_weight
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(f"class_weight must be a dict, 'balanced' or None; got {class_weight!r}.")
+        counts = np.asarray(da.bincount(codes, minlength=len(classes)).compute(), dtype=np.float64)
+        present = counts > 0
+        per_class = np.zeros(len(classes))
+        per_class[present] = counts.sum() / (present.sum() * counts[present])
+    else:
+        per_class = compute_class_weight(class_weight, classes=classes, y=classes)
+    weights = codes.map_blocks(_per_class_weight, per_class.astype(dtype), dtype=dtype)
+    return weights if sample_weight is None else sample_weight * weights
 
 
 def persist(*collections, client=None):
