@@ -18,8 +18,11 @@ $(STAMP): pyproject.toml
 run: setup
 	$(VENV)/bin/logitdescent train
 
+# The suite runs twice: as users with Numba get it, then with the compiled
+# kernels disabled (the pure-NumPy path users without Numba get).
 test: setup
 	$(PY) -m pytest -n 2 -q
+	LOGITDESCENT_NO_NUMBA=1 $(PY) -m pytest -n 2 -q -p no:cacheprovider
 
 bench: setup
 	$(PY) benchmarks/run.py

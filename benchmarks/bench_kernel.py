@@ -1,33 +1,39 @@
-"""Cost of one loss-and-gradient evaluation versus one ``X @ v`` read of X.
+"""Cost of one loss-and-gradient evaluation versus one read of X.
 
 Usage::
 
     python benchmarks/bench_kernel.py [--repeats 11] [--shapes 1e6x100,1e5x1000,1e4x100]
-                                      [--dtypes float64,float32] [--order C]
+                                      [--dtypes float64,float32] [--classes 10]
 
 For each shape and dtype the data is generated once; then, in interleaved
 rounds (every method once per round, in rotating order, so that machine noise
 hits all of them alike), each method is timed; the table reports the median
-milliseconds and the ratio of medians to the gemv median. Small shapes time a
+milliseconds and the ratio of medians to the read of X. Small shapes time a
 batch of calls per sample so one sample lasts at least ~20 ms.
 
-Methods
--------
-gemv     ``X @ v``: one read of X through BLAS, the lower bound to compare to.
-naive    the lecture's vectorized iteration: ``z = X@w + b; a = expit(z);
-         dz = a - y; dw = X.T@dz / m; db = sum(dz) / m`` plus the log-loss.
-numpy    ``logitdescent.kernel.loss_and_grad`` (the current NumPy kernel).
-fused    ``logitdescent._fused.fused_loss_and_grad`` (Numba, one pass).
-sklearn  scikit-learn's ``LinearModelLoss(HalfBinomialLoss(), fit_intercept=True)
-         .loss_gradient`` with ``n_threads`` = Numba's thread count.
+Binary methods
+--------------
+gemv        ``X @ v``: one read of X through BLAS, the bound to compare to.
+public      ``logitdescent.loss_and_grad``: what users and the solvers call
+            (the compiled single pass on C-ordered dense X).
+public_1t   the same on one thread (``n_threads=1``).
+numpy       ``logitdescent.kernel.numpy_loss_and_grad``: the NumPy path.
+naive       the lecture's vectorized iteration: ``z = X@w + b; a = expit(z);
+            dz = a - y; dw = X.T@dz / m; db = sum(dz) / m`` plus the log-loss.
+sklearn     scikit-learn's ``LinearModelLoss(HalfBinomialLoss()).loss_gradient``.
 
-:func:`build_anatomy` gives the fused kernel's steps as separate methods
-(used by ``ldbench/s1_kernel.py`` for the in-cache shape).
+Softmax methods (K classes)
+---------------------------
+gemm        ``X @ W.T``: one read of X and the K scores, the bound.
+public      ``logitdescent.kernel.softmax_loss_and_grad``.
+numpy       ``logitdescent.kernel.numpy_softmax_loss_and_grad``.
+sklearn     ``LinearModelLoss(HalfMultinomialLoss(n_classes=K)).loss_gradient``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import time
@@ -51,16 +57,13 @@ def make_data(m, n, seed=0):
 
 
 def build_methods(X, y, w, b, C, n_threads):
-    from logitdescent import _fused
-    from logitdescent.kernel import loss_and_grad, penalty_strength
+    """Binary methods (see the module docstring) as zero-argument callables."""
+    from logitdescent.kernel import loss_and_grad, numpy_loss_and_grad, penalty_strength
 
     m, n = X.shape
     dtype = X.dtype
     wd = w.astype(dtype)
     l2 = penalty_strength(C, float(m))
-
-    def gemv():
-        return X @ wd
 
     def naive():
         z = X @ wd + b
@@ -72,149 +75,51 @@ def build_methods(X, y, w, b, C, n_threads):
         J = -np.mean(y * np.log(a + eps) + (1 - y) * np.log(1 - a + eps))
         return J, dw, db
 
-    def numpy_kernel():
-        return loss_and_grad(wd, b, X, y, None, C=C)
-
-    def fused():
-        return _fused.fused_loss_and_grad(wd, b, X, y, None, l2)
-
-    def fused_1t():
-        return _fused.fused_loss_and_grad(wd, b, X, y, None, l2, n_threads=1)
-
-    methods = {"gemv": gemv, "naive": naive, "numpy": numpy_kernel, "fused": fused, "fused_1t": fused_1t}
+    methods = {
+        "gemv": lambda: X @ wd,
+        "public": lambda: loss_and_grad(w, b, X, y, None, C=C),
+        "public_1t": lambda: loss_and_grad(w, b, X, y, None, C=C, n_threads=1),
+        "numpy": lambda: numpy_loss_and_grad(wd, b, X, y, None, l2),
+        "naive": naive,
+    }
     try:
         from sklearn._loss.loss import HalfBinomialLoss
         from sklearn.linear_model._linear_loss import LinearModelLoss
 
         lml = LinearModelLoss(base_loss=HalfBinomialLoss(), fit_intercept=True)
         coef = np.concatenate([wd, np.array([b], dtype=dtype)])
-
-        def sklearn_lg():
-            return lml.loss_gradient(
-                coef, X, y, sample_weight=None, l2_reg_strength=l2, n_threads=n_threads
-            )
-
-        methods["sklearn"] = sklearn_lg
+        methods["sklearn"] = lambda: lml.loss_gradient(
+            coef, X, y, sample_weight=None, l2_reg_strength=l2, n_threads=n_threads)
     except Exception as exc:  # pragma: no cover - private API may move
         print(f"(sklearn LinearModelLoss unavailable: {exc!r})")
     return methods
 
 
-# ------------------------------------------------------------- anatomy
-# Where the time of one fused evaluation goes on an in-cache X (m = 1e4): the
-# kernel's three steps timed apart on one thread, with the kernel's own
-# compiled pieces, next to one-thread and two-thread gemv and the whole call.
+def build_softmax_methods(X, codes, W, b, C, n_threads):
+    """Softmax methods (see the module docstring) as zero-argument callables."""
+    from logitdescent.kernel import numpy_softmax_loss_and_grad, penalty_strength, softmax_loss_and_grad
 
-_ANATOMY_PARTS = None
-
-
-def _anatomy_parts():
-    """The compiled step loops (built on first use: they need numba)."""
-    global _ANATOMY_PARTS
-    if _ANATOMY_PARTS is None:
-        from numba import njit
-
-        from logitdescent import _fused
-
-        @njit(nogil=True, error_model="numpy")
-        def score(X, w, b, z, block):
-            # as the kernel does for short rows in cache: block by block, with
-            # the register-tiled loop, z starting at the intercept
-            m = X.shape[0]
-            for i in range(m):
-                z[i] = b
-            for q in range(0, m, block):
-                nr = min(block, m - q)
-                _fused._score_rows_tiled(z[q:q + nr], X, w, q, nr)
-
-        @njit(nogil=True, error_model="numpy")
-        def accumulate(X, rows, dz, a):
-            # a += dz_i x_i with the register-tiled loop, over the first `rows`
-            # rows again and again (so they stay in L1), m rows in all
-            m, n = X.shape
-            for j in range(n):
-                a[j] = 0.0
-            for q in range(0, m - rows + 1, rows):
-                _fused._accumulate_rows_tiled(a, X, dz[q:q + rows], 0, rows)
-
-        @njit(nogil=True, error_model="numpy")
-        def loss(z, y, block):
-            # as in the kernel: block by block, in scratch arrays of one block
-            # (a single loop over all of z ran 4x slower in some runs, with
-            # some placements of the three long arrays in memory)
-            m = z.shape[0]
-            zb = np.empty(block)
-            lb = np.empty(block)
-            c = 0.0
-            for q in range(0, m, block):
-                nr = min(block, m - q)
-                zb[:nr] = z[q:q + nr]
-                _fused._loss_block(zb, y, y[:0], False, q, nr, lb)
-                for r in range(nr):
-                    c += lb[r]
-            return c
-
-        _ANATOMY_PARTS = score, loss, accumulate
-    return _ANATOMY_PARTS
-
-
-#: Anatomy methods, in table order, with what each one measures.
-ANATOMY_LABELS = {
-    "gemv_1t": "X @ v, one BLAS thread",
-    "score": "step 1: scores z = Xw + b (one read of X, the kernel's register-tiled loop)",
-    "loss": "step 2: losses and dz from z (no X)",
-    "accumulate": "step 3: dw += dz_i x_i, register-tiled, rows in L1",
-    "fused_1t": "whole fused call, one thread",
-    "gemv": "X @ v, all BLAS threads",
-    "fused": "whole fused call, all threads",
-}
-
-
-def build_anatomy(X, y, w, b):
-    """Callables for :data:`ANATOMY_LABELS` (each evaluates over all of ``X``'s rows).
-
-    ``accumulate`` re-reads the first rows that fit in 24 KiB (a multiple of
-    four, so L1-resident), as many times as make ``m`` rows: the fastest the
-    kernel's third step can be, since the kernel re-reads its rows from cache.
-    Steps 1 and 3 are the register-tiled loops, the kernel's path for short
-    rows (under 2 KiB) with X in cache: what the in-cache shape takes.
-    """
-    import threadpoolctl
-
-    from logitdescent import _fused
-
-    score, loss, accumulate = _anatomy_parts()
     m, n = X.shape
-    dtype = X.dtype
-    wd = w.astype(dtype)
-    w64 = np.asarray(w, dtype=np.float64)
-    z = np.empty(m)
-    a = np.empty(n)
-    rows = max(4, min(m, (24 * 1024) // (n * X.itemsize)) // 4 * 4)
-    block = int(_fused._make_job(w64, b, X, y, y[:0], False)[0][_fused._J_BLOCK])
-    score(X, w64, b, z, block)
-    dz = expit(z) - y
-    blas = [lib for lib in threadpoolctl.ThreadpoolController().lib_controllers if lib.user_api == "blas"]
-    threads = [lib.num_threads for lib in blas]
-
-    def gemv_1t():
-        for lib in blas:
-            lib.set_num_threads(1)
-        try:
-            return X @ wd
-        finally:
-            for lib, t in zip(blas, threads):
-                lib.set_num_threads(t)
-
-    return {
-        "gemv_1t": gemv_1t,
-        "score": lambda: score(X, w64, b, z, block),
-        "loss": lambda: loss(z, y, block),
-        "accumulate": lambda: accumulate(X, rows, dz, a),
-        "fused_1t": lambda: _fused.fused_loss_and_grad(wd, b, X, y, None, 0.0, n_threads=1),
-        "gemv": lambda: X @ wd,
-        "fused": lambda: _fused.fused_loss_and_grad(wd, b, X, y, None, 0.0),
+    K = W.shape[0]
+    Wd = W.astype(X.dtype)
+    l2 = penalty_strength(C, float(m))
+    methods = {
+        "gemm": lambda: X @ Wd.T,
+        "public": lambda: softmax_loss_and_grad(W, b, X, codes, None, C=C),
+        "numpy": lambda: numpy_softmax_loss_and_grad(Wd, b, X, codes, None, l2),
     }
+    try:
+        from sklearn._loss.loss import HalfMultinomialLoss
+        from sklearn.linear_model._linear_loss import LinearModelLoss
+
+        lml = LinearModelLoss(base_loss=HalfMultinomialLoss(n_classes=K), fit_intercept=True)
+        coef = np.column_stack([Wd, b.astype(X.dtype)])
+        yk = codes.astype(X.dtype)
+        methods["sklearn"] = lambda: lml.loss_gradient(
+            coef, X, yk, sample_weight=None, l2_reg_strength=l2, n_threads=n_threads)
+    except Exception as exc:  # pragma: no cover - private API may move
+        print(f"(sklearn LinearModelLoss unavailable: {exc!r})")
+    return methods
 
 
 def bench_one(methods, repeats, warm=1, min_sample_s=0.02, settle_s=0.0, warm_s=0.0):
@@ -223,19 +128,17 @@ def bench_one(methods, repeats, warm=1, min_sample_s=0.02, settle_s=0.0, warm_s=
     Each round runs every method once (the order rotates from round to
     round); a method's sample is ``warm`` untimed calls (or as many as last
     ``warm_s``, if that is more), then a timed batch of calls lasting at least
-    ``min_sample_s``. The untimed calls let a method reach its steady state
-    (its threads awake, its caches warm) after the other methods ran, as it
-    is inside a solver's loop: after a pause, the first calls of every method
-    run slower on the project's virtual machines (measured at 1e4 x 100: the
-    first 5 calls of the fused kernel took 480, 150, 80, 66 and 63 us, the
-    following ones 55-60 us, on one thread as on two). ``settle_s``: pause
-    before each sample, so that the previous method's threads have gone to
-    sleep. OpenBLAS's busy-wait ~0.1 s after a call and slow down any other
-    runtime's threads meanwhile (the fused kernel took 57 ms right after an
-    ``X @ v`` at 1e6 x 100, 44 ms after a pause); inside a fit the solvers
-    keep BLAS's threads asleep while the kernel runs
-    (``logitdescent.solvers._common.quiet_blas``), so the settled figure is
-    the one a fit sees.
+    ``min_sample_s``. The untimed calls bring a method to its steady state
+    (threads awake, caches warm), as inside a solver's loop. ``settle_s``:
+    pause before each sample, so that the previous method's threads (OpenBLAS
+    busy-waits after a call) have gone to sleep; inside a fit the estimator
+    keeps BLAS on one thread while the compiled kernel runs
+    (``logitdescent._blas``), so the settled figure is the one a fit sees.
+
+    Returns
+    -------
+    medians : dict of name -> seconds
+    samples : dict of name -> list of seconds, one per round
     """
     batch = {}
     n_warm = {}
@@ -264,16 +167,13 @@ def bench_one(methods, repeats, warm=1, min_sample_s=0.02, settle_s=0.0, warm_s=
 
 
 def check_accuracy(X, y, w, b, C):
-    from logitdescent import _fused
-    from logitdescent.kernel import loss_and_grad, penalty_strength
+    """Max relative difference of (J, dw, db): public kernel vs the NumPy path (float64 X only)."""
+    from logitdescent.kernel import loss_and_grad, numpy_loss_and_grad, penalty_strength
 
-    m = X.shape[0]
-    # Reference in float64 from the same (possibly float32) numbers.
-    X64 = X if X.dtype == np.float64 else None
-    if X64 is None:
-        return None  # a float64 copy of a big float32 X would double memory; tested elsewhere
-    J0, dw0, db0 = loss_and_grad(w, b, X64, y, None, C=C)
-    J1, dw1, db1 = _fused.fused_loss_and_grad(w, b, X, y, None, penalty_strength(C, float(m)))
+    if X.dtype != np.float64:
+        return None  # a float64 copy of a big float32 X would double memory; tested in tests/
+    J0, dw0, db0 = numpy_loss_and_grad(w, b, X, y, None, penalty_strength(C, float(X.shape[0])))
+    J1, dw1, db1 = loss_and_grad(w, b, X, y, None, C=C)
     return max(
         abs(J1 - J0) / abs(J0),
         float(np.max(np.abs(dw1 - dw0)) / np.max(np.abs(dw0))),
@@ -286,64 +186,47 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=11)
     p.add_argument("--shapes", default="1e6x100,1e5x1000,1e4x100")
     p.add_argument("--dtypes", default="float64,float32")
-    p.add_argument("--order", default="C", choices=["C", "F"])
+    p.add_argument("--classes", type=int, default=10, help="K for the softmax rows (0: none)")
     p.add_argument("--C", type=float, default=1.0)
-    p.add_argument("--methods", default="gemv,naive,numpy,fused,sklearn",
-                   help="any of gemv,naive,numpy,fused,fused_1t,sklearn (gemv is always run)")
-    p.add_argument("--warm", type=int, default=1, help="untimed calls before each timed sample")
-    p.add_argument("--warm-seconds", type=float, default=0.02,
-                   help="untimed calls lasting at least this long before each timed sample")
     p.add_argument("--settle", type=float, default=0.2, help="seconds of pause before each sample")
     args = p.parse_args(argv)
 
-    import numba
     import threadpoolctl
 
-    from logitdescent import _fused
+    from logitdescent.kernel import warm_up
 
     t0 = time.perf_counter()
-    ct = _fused.warm_up()
-    print(f"fused warm_up (compile or cache load) {time.perf_counter() - t0:.2f} s: "
+    ct = warm_up()
+    print(f"kernel warm_up (compile or cache load) {time.perf_counter() - t0:.2f} s: "
           + ", ".join(f"{k} {v:.2f}s" for k, v in ct.items()))
-    n_threads = numba.get_num_threads()
-    print(f"python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
-          f"numba threads {n_threads}, threading layer {numba.threading_layer()}")
+    n_threads = len(os.sched_getaffinity(0))
+    print(f"python {platform.python_version()}, numpy {np.__version__}, CPUs {n_threads}")
     for lib in threadpoolctl.threadpool_info():
-        print(f"  threadpoolctl: {lib['internal_api']} {lib.get('version')} "
-              f"threads={lib['num_threads']} arch={lib.get('architecture', '-')} ({lib['prefix']})")
+        print(f"  threadpoolctl: {lib['internal_api']} {lib.get('version')} threads={lib['num_threads']}")
 
-    wanted = ["gemv"] + args.methods.split(",")
-    rows = []
     for shape in args.shapes.split(","):
         m, n = _parse_shape(shape)
         X64, y64, w = make_data(m, n)
-        if args.order == "F":
-            X64 = np.asfortranarray(X64)
-        b = 0.1
         for dtname in args.dtypes.split(","):
-            dtype = np.dtype(dtname)
-            X = X64 if dtype == np.float64 else X64.astype(dtype, order=args.order)
-            y = y64.astype(dtype)
-            err = check_accuracy(X, y, w, b, args.C)
-            methods = build_methods(X, y, w, b, args.C, n_threads)
-            methods = {k: v for k, v in methods.items() if k in wanted}
-            med, _ = bench_one(methods, args.repeats, warm=args.warm, settle_s=args.settle,
-                               warm_s=args.warm_seconds)
+            X = X64 if dtname == "float64" else X64.astype(dtname)
+            y = y64.astype(dtname)
+            err = check_accuracy(X, y, w, 0.1, args.C)
+            med, _ = bench_one(build_methods(X, y, w, 0.1, args.C, n_threads), args.repeats,
+                               settle_s=args.settle, warm_s=0.02)
             g = med["gemv"]
-            for name, t in med.items():
-                rows.append((f"{m:.0e}x{n}", dtname, name, t * 1e3, t / g))
             line = "  ".join(f"{k} {v * 1e3:8.2f} ms ({v / g:4.2f}x)" for k, v in med.items())
-            acc = "" if err is None else f"  [fused vs numpy relerr {err:.1e}]"
+            acc = "" if err is None else f"  [public vs numpy relerr {err:.1e}]"
             print(f"{m:>8d} x {n:<5d} {dtname:8s} {line}{acc}", flush=True)
-            del X, methods
-        del X64
-
-    print(f"\n(interleaved rounds: {args.repeats}, untimed warm-up per sample: >= {args.warm} calls and "
-          f">= {args.warm_seconds:g} s)")
-    print("\n| shape | dtype | method | median ms | ratio to gemv |")
-    print("|---|---|---|---:|---:|")
-    for shape, dt, name, ms, ratio in rows:
-        print(f"| {shape} | {dt} | {name} | {ms:.2f} | {ratio:.2f} |")
+            if args.classes:
+                rng = np.random.default_rng(1)
+                W = rng.standard_normal((args.classes, n)) * (0.5 / np.sqrt(n))
+                codes = rng.integers(0, args.classes, m)
+                med, _ = bench_one(build_softmax_methods(X, codes, W, np.zeros(args.classes), args.C, n_threads),
+                                   args.repeats, settle_s=args.settle, warm_s=0.02)
+                g = med["gemm"]
+                line = "  ".join(f"{k} {v * 1e3:8.2f} ms ({v / g:4.2f}x)" for k, v in med.items())
+                print(f"{'softmax K=' + str(args.classes):>16s} {dtname:8s} {line}", flush=True)
+            del X
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
+from logitdescent.separation import SeparationWarning
 from logitdescent import LogisticRegression, reference
 from logitdescent.estimator import resolve_penalty
 from logitdescent.solvers import SOLVER_OPTIONS
@@ -87,7 +88,8 @@ COURSE_Y = np.array([1, 0, 1])
 def test_gd_reproduces_the_course_notebook():
     # Published: optimize(w=[1, 2], b=2, num_iterations=100, learning_rate=0.009).
     clf = LogisticRegression(C=np.inf, solver="gd", learning_rate=0.009, max_iter=100, tol=0)
-    clf.fit(COURSE_X, COURSE_Y, coef_init=[1.0, 2.0], intercept_init=2.0)
+    with pytest.warns(SeparationWarning, match="'x0'"):  # x0 <= 1 is class 1: the data are separable
+        clf.fit(COURSE_X, COURSE_Y, coef_init=[1.0, 2.0], intercept_init=2.0)
     np.testing.assert_allclose(clf.coef_[0], [0.19033591, 0.12259159], atol=5e-9)
     np.testing.assert_allclose(clf.intercept_[0], 1.92535983008, atol=5e-12)
     assert clf.n_iter_ == 100 and clf.loss_curve_.shape == (101,)

@@ -30,6 +30,7 @@ class Config:
     # section 1
     kernel_shapes: tuple = ((1_000_000, 100), (100_000, 1000), (10_000, 100))
     kernel_repeats: int = 9
+    softmax_shapes: tuple = ((1_000_000, 100, 3), (1_000_000, 100, 10))
     # section 2
     big_repeats: int = 1  # repeats of every fit on the large data sets (phase 1)
     small_repeats: int = 7  # ... on breast cancer
@@ -62,6 +63,7 @@ class Config:
             cfg = cls(
                 quick=True, cap=0.5, f32_datasets=("a", "e"),
                 kernel_shapes=((100_000, 100), (10_000, 1000), (10_000, 100)), kernel_repeats=3,
+                softmax_shapes=((100_000, 100, 10),),
                 big_repeats=1, small_repeats=1, headline_rounds_big=1, headline_rounds_small=1,
                 shape_a=(20_000, 20), shape_b=(10_000, 20), shape_c=(3_000, 200),
                 shape_d=(5_000, 1_000), sgd_epochs=3, sk_sgd_max_epochs=2,
@@ -193,10 +195,10 @@ def machine_info():
     import threadpoolctl
 
     import logitdescent
-    from logitdescent import _fused
+    from logitdescent.kernel import warm_up
 
     ct0 = perf()
-    compile_times = _fused.warm_up()
+    compile_times = warm_up()
     warm_up_s = perf() - ct0
     try:
         layer = numba.threading_layer()
@@ -216,9 +218,9 @@ def machine_info():
         "numba": numba.__version__,
         "logitdescent": f"{logitdescent.__version__} (git {head}, {dirty} uncommitted change(s) under src/)",
         "numba threads": (f"NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS}, get_num_threads()="
-                          f"{numba.get_num_threads()}, threading layer {layer}; fused kernel pool "
-                          f"{_fused.default_n_threads()} Python threads (nogil)"),
-        "fused kernel warm-up": f"{warm_up_s:.2f} s (" + ", ".join(
+                          f"{numba.get_num_threads()}, threading layer {layer} (unused); compiled "
+                          f"kernel: a ThreadPoolExecutor over {len(os.sched_getaffinity(0))} CPUs (nogil)"),
+        "compiled kernel warm-up": f"{warm_up_s:.2f} s (" + ", ".join(
             f"{k} {v:.2f}s" for k, v in compile_times.items()) + ")",
         "env threads": ", ".join(f"{k}={os.environ[k]}" for k in (
             "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")

@@ -23,7 +23,9 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._blas import blas_context
+from .inference import summary as _summary
 from .objective import LogisticObjective, SoftmaxObjective
+from .separation import SeparationWarning, check_degenerate_scale, detect_separation
 from .solvers import SOLVER_OPTIONS, SOLVERS, choose_solver, sgd, warn_not_converged
 
 __all__ = ["LogisticRegression", "PARAMETER_CONSTRAINTS", "PARAMETER_USES", "resolve_penalty"]
@@ -33,6 +35,10 @@ __all__ = ["LogisticRegression", "PARAMETER_CONSTRAINTS", "PARAMETER_USES", "res
 _PENALTY_NOT_GIVEN = "deprecated"
 
 _PENALTY_L1_RATIO = {"l2": 0.0, "l1": 1.0}
+
+#: Iterations an unpenalized fit on separated classes runs (its optimum is at
+#: infinity; the coefficients only grow with more).
+SEPARATED_MAX_ITER = 100
 
 
 def _solvers_taking(option):
@@ -459,23 +465,75 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.__dict__.pop("_partial_fit_schedule", None)  # a new fit restarts partial_fit's schedule
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
         objective = self._objective(X, codes, sample_weight, penalty, check_finite=type(self).__name__)
+        separation = self._check_separation(X, codes, objective.sample_weight, penalty)
         theta0 = objective.join(*self._starting_coefs(coef_init, intercept_init))
         self.solver_ = choose_solver(objective) if self.solver == "auto" else self.solver
         options = {"learning_rate": self.learning_rate, "random_state": self.random_state, "batch_size": self.batch_size}
         options = {name: options[name] for name in SOLVER_OPTIONS[self.solver_]}
+        # On separated data the unpenalized optimum lies at infinity: a bounded
+        # number of iterations returns in seconds instead of chasing it
+        # (tol=0 asks for exactly max_iter updates: the lecture's loop).
+        max_iter = min(self.max_iter, SEPARATED_MAX_ITER) if separation and self.tol > 0 else self.max_iter
         with blas_context(objective, self.solver_):
             result = SOLVERS[self.solver_](
-                objective, theta0, max_iter=self.max_iter, tol=self.tol,
+                objective, theta0, max_iter=max_iter, tol=self.tol,
                 callback=self._make_callback(callback), **options,
             )
-        if not result.converged and self.tol > 0:
+        if result.diverged or (not result.converged and self.tol > 0 and not separation):
             warn_not_converged(result, self.solver_, stacklevel=5)  # the user's call of fit
 
+        if result.converged and result.n_iter == 0 and not np.any(theta0):
+            # Converged where it started, at zero: features too small for the
+            # gradient to pass tol are the usual cause; name them.
+            check_degenerate_scale(X, tol=self.tol, feature_names=getattr(self, "feature_names_in_", None),
+                                   stacklevel=5)
         self._store_coefs(objective, _symmetric(objective, result.x), X.dtype)
         self.n_iter_ = result.n_iter
         self.loss_curve_ = np.asarray(result.loss_history, dtype=np.float64)
-        self.converged_ = bool(result.converged)
+        self.converged_ = bool(result.converged) and not separation
+        self.separation_ = separation
         return self
+
+    def _check_separation(self, X, codes, sample_weight, penalty):
+        """Without a penalty, warn about separated classes.
+
+        Returns the :class:`~logitdescent.separation.SeparationResult` of an
+        unpenalized, unbounded fit (falsy when the classes overlap), else None.
+        """
+        names = getattr(self, "feature_names_in_", None)
+        if np.isfinite(penalty[0]) or self.coef_bounds is not None:
+            return None
+        separation = detect_separation(X, codes, sample_weight, fit_intercept=self.fit_intercept,
+                                       feature_names=names)
+        if separation:
+            warnings.warn(separation.message(), SeparationWarning, stacklevel=6)
+        return separation
+
+    def summary(self, X, y, sample_weight=None, cov_type="nonrobust", groups=None, alpha=0.05):
+        """Wald standard errors, z, p-values, intervals and likelihoods of an unpenalized fit.
+
+        See :func:`logitdescent.inference.summary` and docs/inference.md for
+        the formulas, ``cov_type`` ("nonrobust", "HC0", "HC1", "cluster" with
+        ``groups``) and what is refused (penalized or bounded fits, separated
+        data).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (m, n)
+            The data the model was fitted on.
+        y : array-like of shape (m,)
+        sample_weight : array-like of shape (m,), default=None
+        cov_type : {"nonrobust", "HC0", "HC1", "cluster"}, default="nonrobust"
+        groups : array-like of shape (m,), default=None
+            Cluster labels, for ``cov_type="cluster"``.
+        alpha : float, default=0.05
+            ``1 - alpha`` confidence intervals.
+
+        Returns
+        -------
+        results : logitdescent.inference.LogitResults or MNLogitResults
+        """
+        return _summary(self, X, y, sample_weight=sample_weight, cov_type=cov_type, groups=groups, alpha=alpha)
 
     def _store_coefs(self, objective, theta, dtype):
         W, b = objective.split(theta)

@@ -492,8 +492,8 @@ def check_degenerate_scale(X, *, tol=None, feature_names=None, warn=True, stackl
     names = _names(X.shape[1], feature_names)
     if sp.issparse(X):
         largest = np.asarray(abs(X).max(axis=0).todense(), dtype=np.float64).ravel()
-    else:
-        largest = np.max(np.abs(X), axis=0).astype(np.float64)
+    else:  # column maxima of |x| without a copy of X: max and -min
+        largest = np.maximum(X.max(axis=0), -X.min(axis=0)).astype(np.float64)
     info = np.finfo(X.dtype)
     low = float(info.eps) if tol is None else float(tol)
     tiny = [names[j] for j in np.flatnonzero((largest > 0) & (largest <= low))]

@@ -76,7 +76,7 @@ def test_singular_sample_hessian_falls_back_gracefully():
     y = (rng.random(500) < 0.5).astype(float)
     objective = LogisticObjective(X, y, C=np.inf)
     assert precond.preconditioner(objective, np.zeros(objective.n_params))[0] is not None
-    clf = LogisticRegression(solver="precond-lbfgs", penalty=None, tol=1e-6, max_iter=2000).fit(X, y)
+    clf = LogisticRegression(solver="precond-lbfgs", C=np.inf, tol=1e-6, max_iter=2000).fit(X, y)
     assert clf.converged_
     # No curvature at all (all-zero data, no intercept, no penalty): no
     # factor, plain L-BFGS steps, and the fit still runs.

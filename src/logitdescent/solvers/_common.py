@@ -12,6 +12,8 @@ from sklearn.exceptions import ConvergenceWarning
 __all__ = [
     "CostHistory",
     "SolverResult",
+    "diverged",
+    "divergence_message",
     "finish",
     "gradient_converged",
     "require_smooth",
@@ -40,6 +42,9 @@ class SolverResult:
         Whether the stopping rule ``grad_max <= tol`` holds.
     message : str
         Why the solver stopped.
+    diverged : bool
+        Whether a fixed step made the cost rise above its start or become
+        non-finite (:func:`diverged`); ``x`` is then the last iterate before.
     """
 
     x: np.ndarray
@@ -49,6 +54,7 @@ class SolverResult:
     loss_history: list = field(default_factory=list)
     converged: bool = False
     message: str = ""
+    diverged: bool = False
 
 
 def gradient_converged(optimality, tol):
@@ -61,6 +67,30 @@ def gradient_converged(optimality, tol):
     lecture's loop does.
     """
     return tol > 0 and float(np.max(np.abs(optimality), initial=0.0)) <= tol
+
+
+def diverged(objective, start_cost, theta, smooth_cost, grad):
+    """Whether a fixed-step iterate shows divergence.
+
+    A step with a fixed ``learning_rate`` diverges when the full cost rises
+    above the starting cost (beyond rounding; on a convex cost a stable fixed
+    step never does) or when the point, its cost or its gradient is not
+    finite. Detected at the first such iterate, which the solver then
+    discards.
+    """
+    if not (np.isfinite(smooth_cost) and np.all(np.isfinite(grad)) and np.all(np.isfinite(theta))):
+        return True
+    cost = objective.value(theta, smooth_cost)
+    return cost > start_cost + objective.cost_rtol * abs(start_cost)
+
+
+def divergence_message(start_cost, cost, n_iter, learning_rate, unit="iteration"):
+    """Why a fixed-step solver stopped, and what to do instead."""
+    what = f"rose from {start_cost:.6g} to {cost:.6g}" if np.isfinite(cost) else "became non-finite"
+    return (
+        f"diverged: the cost {what} at {unit} {n_iter} with the fixed learning_rate={learning_rate:g}; "
+        "use learning_rate='auto' (a step that always lowers the cost) or a smaller rate"
+    )
 
 
 def require_smooth(objective, solver_name):
@@ -100,10 +130,10 @@ class CostHistory:
             self.callback(len(self.costs) - 1, cost)
 
 
-def finish(objective, theta, smooth_cost, grad, n_iter, history, tol, message):
+def finish(objective, theta, smooth_cost, grad, n_iter, history, tol, message, *, diverged=False):
     """The :class:`SolverResult` at ``theta``, with the shared stopping rule applied."""
     optimality = objective.optimality(theta, grad)
-    converged = gradient_converged(optimality, tol)
+    converged = gradient_converged(optimality, tol) and not diverged
     return SolverResult(
         x=theta,
         fun=objective.value(theta, smooth_cost),
@@ -112,6 +142,7 @@ def finish(objective, theta, smooth_cost, grad, n_iter, history, tol, message):
         loss_history=history.costs,
         converged=converged,
         message="gradient below tol" if converged else message,
+        diverged=diverged,
     )
 
 
@@ -119,7 +150,16 @@ def warn_not_converged(result, solver_name, stacklevel=3):
     """scikit-learn's ConvergenceWarning, with the numbers needed to act on it.
 
     ``stacklevel`` 3 points at the caller of the function that calls this one.
+    A diverged run says so (its message names the remedy).
     """
+    if result.diverged:
+        warnings.warn(
+            f"Solver {solver_name!r} {result.message}. The coefficients are those of the last "
+            f"iterate before (iteration {result.n_iter}).",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
+        return
     warnings.warn(
         f"Solver {solver_name!r} stopped before convergence after {result.n_iter} "
         f"iterations: max |gradient| = {result.grad_max:.3g} > tol ({result.message}). "

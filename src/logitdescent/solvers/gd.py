@@ -15,6 +15,10 @@ constant). The test allows the cost's rounding error
 (``objective.cost_rtol``): near the optimum the guaranteed decrease is smaller
 than that noise.
 
+A fixed ``alpha`` that is too large makes the cost grow: the first iterate
+whose cost exceeds the starting cost (or is not finite) ends the run, which
+keeps the iterate before it and reports ``diverged``.
+
 With an L1 term or coefficient bounds the update becomes the proximal
 gradient step (ISTA), ``theta_{k+1} = prox(theta_k - alpha g, alpha)``, and
 the test its quadratic upper bound
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import CostHistory, finish, gradient_converged, sufficient_decrease
+from ._common import CostHistory, diverged, divergence_message, finish, gradient_converged, sufficient_decrease
 
 #: Factor by which the Lipschitz estimate grows when a step fails the test.
 BACKTRACK_FACTOR = 2.0
@@ -76,13 +80,20 @@ def solve(objective, theta0, *, max_iter, tol, learning_rate="auto", callback=No
     auto = isinstance(learning_rate, str)
     if auto:
         lipschitz = objective.lipschitz_bound()
+    start_cost = history.costs[0]
     n_iter = 0
     while not gradient_converged(objective.optimality(theta, grad), tol) and n_iter < max_iter:
         if auto:
             theta, J, grad, lipschitz = proximal_step(objective, theta, J, grad, lipschitz)
         else:
-            theta = objective.prox(theta - learning_rate * grad, learning_rate)
-            J, grad = objective.loss_grad(theta)
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverging step: detected below
+                candidate = objective.prox(theta - learning_rate * grad, learning_rate)
+                J_new, grad_new = objective.loss_grad(candidate)
+            if diverged(objective, start_cost, candidate, J_new, grad_new):
+                cost = objective.value(candidate, J_new) if np.isfinite(J_new) else J_new
+                message = divergence_message(start_cost, cost, n_iter + 1, learning_rate)
+                return finish(objective, theta, J, grad, n_iter, history, tol, message, diverged=True)
+            theta, J, grad = candidate, J_new, grad_new
         n_iter += 1
         history.record(theta, J)
     return finish(objective, theta, J, grad, n_iter, history, tol, f"reached max_iter={max_iter}")

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._common import CostHistory, finish, gradient_converged
+from ._common import CostHistory, diverged, divergence_message, finish, gradient_converged
 
 #: Epochs over which the step halves.
 DECAY_EPOCHS = 10.0
@@ -70,10 +70,17 @@ def solve(
     history = CostHistory(objective, callback)
     history.record(theta, J)
     alpha0 = initial_step(objective, learning_rate, batch_size)
+    start_cost = history.costs[0]
     epoch = 0
     while not gradient_converged(objective.optimality(theta, grad), tol) and epoch < max_iter:
-        theta = run_epoch(objective, theta, scheduled_step(alpha0, epoch), batch_size, rng)
-        J, grad = objective.loss_grad(theta)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging step: detected below
+            candidate = run_epoch(objective, theta, scheduled_step(alpha0, epoch), batch_size, rng)
+            J_new, grad_new = objective.loss_grad(candidate)
+        if diverged(objective, start_cost, candidate, J_new, grad_new):
+            cost = objective.value(candidate, J_new) if np.isfinite(J_new) else J_new
+            message = divergence_message(start_cost, cost, epoch + 1, alpha0, unit="epoch")
+            return finish(objective, theta, J, grad, epoch, history, tol, message, diverged=True)
+        theta, J, grad = candidate, J_new, grad_new
         epoch += 1
         history.record(theta, J)
     return finish(objective, theta, J, grad, epoch, history, tol, f"reached max_iter={max_iter} epochs")
