@@ -16,6 +16,7 @@ from types import MappingProxyType
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
@@ -24,9 +25,10 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._blas import blas_context
 from .inference import summary as _summary
-from .objective import LogisticObjective, SoftmaxObjective
+from .objective import LogisticObjective, SoftmaxObjective, overflow_message
 from .separation import SeparationWarning, check_degenerate_scale, detect_separation
 from .solvers import SOLVER_OPTIONS, SOLVERS, choose_solver, sgd, warn_not_converged
+from .solvers._common import diverged, divergence_message
 
 __all__ = ["LogisticRegression", "PARAMETER_CONSTRAINTS", "PARAMETER_USES", "resolve_penalty"]
 
@@ -358,7 +360,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             if classes.size < 2:
                 raise ValueError(
                     "This solver needs samples of at least 2 classes in the data, but the "
-                    f"data contains only one class: {classes[0]!r}."
+                    f"data contains only one class: {classes.tolist()[0]!r}."
                 )
         codes = np.minimum(np.searchsorted(classes, y), classes.size - 1)
         if np.any(classes[codes] != y):
@@ -372,6 +374,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Class weights are folded into the sample weights here.
         """
         C, l1_ratio = penalty
+        _check_weights(sample_weight)
         K = self.classes_.size
         n_outputs = 1 if K == 2 else K
         if isinstance(self.class_weight, str):  # "balanced": among the classes present
@@ -380,12 +383,19 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             sample_weight = sample_weight * per_class[np.searchsorted(present, codes)].astype(sample_weight.dtype)
         elif self.class_weight is not None:  # a dict keyed by the original labels
             per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=self.classes_)
+            if np.any(~np.isfinite(per_class)) or np.any(per_class < 0):
+                bad = int(np.flatnonzero(~(per_class >= 0) | ~np.isfinite(per_class))[0])
+                raise ValueError(
+                    f"class_weight must be finite and non-negative; got {float(per_class[bad]):g} for class "
+                    f"{self.classes_.tolist()[bad]!r}. Give that class weight 0 to ignore it."
+                )
             sample_weight = sample_weight * per_class[codes].astype(sample_weight.dtype)
         if not np.sum(sample_weight) > 0:
             raise ValueError("sample_weight must have a positive sum; all weights are zero.")
         common = dict(
             C=C, l1_ratio=l1_ratio, fit_intercept=self.fit_intercept, check_finite=check_finite,
             bounds=self._validated_bounds(n_outputs, X.shape[1]),
+            feature_names=getattr(self, "feature_names_in_", None),
         )
         if K == 2:
             return LogisticObjective(X, (codes == 1).astype(X.dtype), sample_weight, **common)
@@ -456,6 +466,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, coef_init, intercept_init, callback):
         # Warnings point at the user's call: past this method, fit and _fit_context's wrapper.
         penalty = self._penalty(stacklevel=5)
+        _check_given(X, y)
         # NaN and infinity in X: checked by the solver's first pass over X
         # (LinearObjective's check_finite), not by a pass of its own.
         X, y = validate_data(
@@ -479,14 +490,30 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 objective, theta0, max_iter=max_iter, tol=self.tol,
                 callback=self._make_callback(callback), **options,
             )
+        names = getattr(self, "feature_names_in_", None)
+        finite = bool(np.all(np.isfinite(result.x))) and bool(np.isfinite(result.fun))
+        if not (result.converged and finite):
+            # Columns too large to fit make every solver fail (or diverge): say
+            # so, naming them, rather than store a meaningless model.
+            message = overflow_message(X, names)
+            if message is not None:
+                raise ValueError(message)
+        if not finite:  # nothing non-finite is ever stored
+            raise ValueError(
+                f"solver {self.solver_!r} ended at non-finite coefficients or cost; nothing was stored. "
+                "Rescale X (e.g. sklearn.preprocessing.StandardScaler) or choose solver='auto'."
+            )
         if result.diverged or (not result.converged and self.tol > 0 and not separation):
             warn_not_converged(result, self.solver_, stacklevel=5)  # the user's call of fit
 
-        if result.converged and result.n_iter == 0 and not np.any(theta0):
-            # Converged where it started, at zero: features too small for the
-            # gradient to pass tol are the usual cause; name them.
-            check_degenerate_scale(X, tol=self.tol, feature_names=getattr(self, "feature_names_in_", None),
-                                   stacklevel=5)
+        if result.converged and (
+            (result.n_iter == 0 and not np.any(theta0)) or (np.isinf(penalty[0]) and self.coef_bounds is None)
+        ):
+            # Converged where it started, at zero, or without a penalty (whose
+            # optimum along a tiny feature is huge, not the ~0 the solver
+            # stops at): features too small for the gradient to pass tol are
+            # the usual cause; name them.
+            check_degenerate_scale(X, tol=self.tol, feature_names=names, stacklevel=5)
         self._store_coefs(objective, _symmetric(objective, result.x), X.dtype)
         self.n_iter_ = result.n_iter
         self.loss_curve_ = np.asarray(result.loss_history, dtype=np.float64)
@@ -574,6 +601,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 f"classes={classes!r} differs from the classes of the first call, {self.classes_!r}."
             )
         penalty = self._penalty(stacklevel=4)  # the user's call, past _fit_context's wrapper
+        _check_given(X, y)
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", reset=first_call
         )
@@ -594,8 +622,25 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 "rng": check_random_state(self.random_state),
             }
         alpha = sgd.scheduled_step(schedule["alpha0"], schedule["calls"])
-        with blas_context(objective, "sgd"):
-            theta = sgd.run_epoch(objective, theta, alpha, self.batch_size, schedule["rng"])
+        # A fixed learning_rate may be too large; "auto" steps by the batch's
+        # curvature and cannot diverge, so only a fixed rate pays for the two
+        # cost evaluations that detect it.
+        fixed = not isinstance(self.learning_rate, str)
+        with blas_context(objective, "sgd"), np.errstate(over="ignore", invalid="ignore"):
+            start_cost = objective.value(theta, objective.loss_grad(theta)[0]) if fixed else None
+            candidate = sgd.run_epoch(objective, theta, alpha, self.batch_size, schedule["rng"])
+            if fixed:
+                J_new, grad_new = objective.loss_grad(candidate)
+        if not np.all(np.isfinite(candidate)) or (fixed and diverged(objective, start_cost, candidate, J_new, grad_new)):
+            cost = objective.value(candidate, J_new) if fixed and np.isfinite(J_new) else np.nan
+            message = divergence_message(start_cost if fixed else np.nan, cost, schedule["calls"] + 1,
+                                         float(schedule["alpha0"]), unit="partial_fit call")
+            warnings.warn(
+                f"partial_fit {message}. The coefficients are those from before this call.",
+                ConvergenceWarning, stacklevel=4,  # the user's call, past _fit_context's wrapper
+            )
+        else:
+            theta = candidate
         self._store_coefs(objective, theta, X.dtype)
         schedule["calls"] += 1
         self.n_iter_ = schedule["calls"]
@@ -721,10 +766,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             Binary: positive means ``classes_[1]``.
         """
         check_is_fitted(self)
+        _check_given(X)
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", reset=False
         )
-        Z = np.asarray(X @ self.coef_.T.astype(X.dtype)) + self.intercept_.astype(X.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow: refused just below
+            Z = np.asarray(X @ self.coef_.T.astype(X.dtype)) + self.intercept_.astype(X.dtype)
+        if np.isnan(Z).any():  # the coefficients are finite: huge X made inf - inf
+            rows = np.flatnonzero(np.isnan(Z).reshape(Z.shape[0], -1).any(axis=1))
+            raise ValueError(
+                f"the scores of X's row(s) {rows[:10].tolist()} are undefined (infinity minus infinity): "
+                "their values are too large for this model; rescale X as it was for fit."
+            )
         return Z.ravel() if self.coef_.shape[0] == 1 else Z
 
     def predict_proba(self, X):
@@ -766,6 +819,61 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Z = self.decision_function(X)
         index = (Z > 0).astype(int) if Z.ndim == 1 else Z.argmax(axis=1)
         return self.classes_[index]
+
+
+def _check_given(X, y=False):
+    """Refuse ``X=None`` and labels that mix strings with other types, saying what was passed.
+
+    (scikit-learn's own messages for these are about a "scalar array" and a
+    failed ``<`` comparison.) ``y=False`` means no labels to check.
+    """
+    if X is None:
+        raise TypeError(
+            "X is None; expected the examples as an array-like or sparse matrix of shape "
+            "(n_samples, n_features), e.g. a NumPy array or a pandas DataFrame."
+        )
+    if y is None or y is False:
+        return  # scikit-learn's message for a missing y names it already
+    values = y if isinstance(y, (list, tuple)) else None
+    if values is None:
+        dtype = getattr(y, "dtype", None)
+        if dtype is None or getattr(dtype, "kind", None) != "O":
+            return  # typed arrays hold one kind of label
+        values = np.asarray(y, dtype=object).ravel()
+    types = set(map(type, values))
+    if len(types) < 2 and type(None) not in types:
+        return
+    if type(None) in types:
+        index = next(i for i, v in enumerate(values) if v is None)
+        raise ValueError(
+            f"y holds None (a missing label) at index {index}; every example needs a label: "
+            "drop the unlabelled rows or give them one."
+        )
+    strings = [t for t in types if issubclass(t, (str, bytes))]
+    if strings and len(strings) < len(types):
+        string = next(v for v in values if isinstance(v, (str, bytes)))
+        other = next(v for v in values if not isinstance(v, (str, bytes)))
+        raise ValueError(
+            f"y mixes strings and non-strings (e.g. {string!r} and {other!r} of type "
+            f"{type(other).__name__}); labels must be all strings or all numbers: convert them, "
+            "e.g. y = [str(label) for label in y]."
+        )
+
+
+def _check_weights(sample_weight):
+    """Refuse negative weights and weights whose sum overflows, saying which."""
+    negative = np.flatnonzero(sample_weight < 0)
+    if negative.size:
+        first = negative[0]
+        raise ValueError(
+            f"sample_weight must be non-negative; got {negative.size} negative weight(s), the first "
+            f"{float(sample_weight[first]):g} at index {first}. Drop those examples or give them weight 0."
+        )
+    if not np.isfinite(np.sum(sample_weight, dtype=np.float64)):
+        raise ValueError(
+            "sample_weight sums to infinity; divide every weight by the same constant "
+            "(the fit does not change)."
+        )
 
 
 def _symmetric(objective, theta):
@@ -855,6 +963,9 @@ def _checked_state(state):
             f"with {classes.size} classes, state['coef'] must have shape ({rows}, {n}) and "
             f"state['intercept'] ({rows},), of one dtype"
         )
+    for name, values in (("coef", coef), ("intercept", intercept)):
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"state[{name!r}] holds non-finite values (NaN or infinity); a fitted model never does")
     # Copies: the caller's state stays theirs to change.
     attributes = {
         "classes_": classes.copy(), "coef_": coef.copy(), "intercept_": intercept.copy(),
@@ -895,6 +1006,8 @@ def _checked_state(state):
         # keeps the fit's curve but counts its own calls.
         if curve.size < 1 or (schedule is None and curve.size != n_iter + 1):
             raise ValueError("state['fit']['loss_curve'] must have n_iter + 1 entries")
+        if not np.all(np.isfinite(curve)):
+            raise ValueError("state['fit']['loss_curve'] holds non-finite values (NaN or infinity)")
         attributes.update(solver_=str(fit["solver"]), converged_=bool(fit["converged"]),
                           loss_curve_=curve.astype(np.float64))
     return attributes

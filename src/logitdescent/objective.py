@@ -26,7 +26,7 @@ from sklearn.utils import assert_all_finite
 
 from .kernel import evaluation_traits, loss_and_grad, softmax_loss_and_grad
 
-__all__ = ["LinearObjective", "LogisticObjective", "SoftmaxObjective"]
+__all__ = ["LinearObjective", "LogisticObjective", "SoftmaxObjective", "overflow_message"]
 
 #: Bytes of X (as float64) scaled at a time when forming the Hessian: blocks
 #: large enough for BLAS to run near full speed (1 MiB blocks measured 10x
@@ -66,7 +66,13 @@ class LinearObjective:
         scikit-learn's error (a string: the estimator's name, which the
         error then names); finite data, the usual case, are spared a
         separate pass over X (50 of the 360 ms to the optimum on the
-        benchmark's 1e6 x 100 data).
+        benchmark's 1e6 x 100 data). Finite X whose first cost or gradient
+        is not finite, or whose gradient exceeds the square root of the
+        dtype's largest number (where the solvers' products of gradients and
+        Hessians overflow), is refused by a ``ValueError`` naming the
+        columns too large to fit (:func:`overflow_message`).
+    feature_names : sequence of str of shape (n,), optional
+        Names of X's columns, for that error.
 
     Attributes
     ----------
@@ -85,7 +91,7 @@ class LinearObjective:
 
     def __init__(
         self, X, y, sample_weight=None, *, C=np.inf, l1_ratio=0.0, fit_intercept=True,
-        bounds=None, penalty_scale=None, n_outputs=1, check_finite=False,
+        bounds=None, penalty_scale=None, n_outputs=1, check_finite=False, feature_names=None,
     ):
         self.X = X
         self.y = y
@@ -108,6 +114,7 @@ class LinearObjective:
         self.n_evals = 0
         self._last_eval = None  # (theta, J, grad) of the latest loss_grad call
         self._check_finite = check_finite
+        self._feature_names = feature_names
 
     # -- layout ------------------------------------------------------------
 
@@ -194,9 +201,22 @@ class LinearObjective:
         if self._check_finite:
             name = self._check_finite if isinstance(self._check_finite, str) else None
             self._check_finite = False
-            if not (np.isfinite(J) and np.all(np.isfinite(grad))):
+            # A gradient beyond sqrt(max) is finite now but overflows in the
+            # solvers' squares (step sizes, Hessians): the same data problem.
+            overflowing = float(np.max(np.abs(grad), initial=0.0)) > np.sqrt(float(np.finfo(self.dtype).max))
+            if not (np.isfinite(J) and np.all(np.isfinite(grad))) or overflowing:
                 assert_all_finite(self.X.data if sp.issparse(self.X) else self.X, input_name="X",
                                   estimator_name=name)
+                # X is finite: name its columns too large to fit, if that is the cause.
+                message = overflow_message(self.X, self._feature_names)
+                if message is not None:
+                    raise ValueError(message)
+                if not np.isfinite(J):
+                    raise ValueError(
+                        f"the cost at the starting coefficients is {J}: the starting point (coef_init, "
+                        "intercept_init or a warm start) or sample_weight is too large for X; "
+                        "start from zeros or rescale."
+                    )
         self._last_eval = (theta.copy(), J, grad.copy())
         return J, grad
 
@@ -392,6 +412,52 @@ def _weighted_gram(block, d, nonnegative):
     # run in a second OpenBLAS thread pool that fights NumPy's for the cores
     # (measured 2.5x slower Hessians on 2 cores).
     return root.T @ root
+
+
+def _column_maxima(X):
+    """``max_i |x_ij|`` per column, float64, without a copy of X."""
+    if sp.issparse(X):
+        return np.asarray(abs(X).max(axis=0).todense(), dtype=np.float64).ravel()
+    if X.shape[0] == 0:
+        return np.zeros(X.shape[1])
+    return np.maximum(X.max(axis=0), -X.min(axis=0)).astype(np.float64)
+
+
+def overflow_message(X, feature_names=None):
+    """The error for X's columns too large to fit, or None if there are none.
+
+    A column is too large when some ``|x_ij|`` exceeds the square root of
+    the dtype's largest number: squares of such values (in the Hessian, the
+    Lipschitz estimate behind every step size, the Gram matrices of
+    separation detection) overflow to infinity, so no solver can fit it and
+    an answer would be silently wrong. The message names each such column
+    with its largest magnitude.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (m, n)
+        Finite values.
+    feature_names : sequence of str of shape (n,), optional
+
+    Returns
+    -------
+    message : str or None
+    """
+    largest = _column_maxima(X)
+    limit = np.sqrt(float(np.finfo(X.dtype).max))
+    huge = np.flatnonzero(largest > limit)
+    if huge.size == 0:
+        return None
+    described = ", ".join(
+        f"column {j}" + ("" if feature_names is None else f" ({str(feature_names[j])!r})") + f" up to {largest[j]:.3g}"
+        for j in huge[:10]
+    )
+    more = f" and {huge.size - 10} more" if huge.size > 10 else ""
+    return (
+        f"X has values too large to fit in {X.dtype}: {described}{more} in magnitude (the limit is "
+        f"{limit:.3g}, beyond which their squares overflow). Rescale those columns first, e.g. divide "
+        "each by its largest magnitude (sklearn.preprocessing.MaxAbsScaler)."
+    )
 
 
 class LogisticObjective(LinearObjective):

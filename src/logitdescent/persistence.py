@@ -63,6 +63,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
@@ -180,6 +181,9 @@ def save_model(model, path):
     ------
     TypeError
         If ``model`` is not one of the supported kinds.
+    ValueError
+        If the model could not be loaded back, e.g. its coefficients hold
+        NaN or infinity; the file is then left untouched.
     sklearn.exceptions.NotFittedError
         If ``model`` is not fitted.
     """
@@ -557,6 +561,10 @@ def _decode_feature_names(obj, n_features, where):
 def _encode_classifier(clf):
     # The estimator's documented state (plain data), never its private attributes.
     state = clf.get_fitted_state()
+    try:  # the checks load_model makes: a model that could not be loaded is never saved
+        clone(clf).set_fitted_state(state)
+    except ValueError as exc:
+        raise ValueError(f"cannot save the model: {exc}") from None
     return {
         "params": _encode_params(clf, "classifier"),
         "state": {key: _encode_param(value, f"state[{key!r}]") for key, value in state.items()},
@@ -653,6 +661,10 @@ def _decode_old_partial_fit(obj, where):
 
 def _encode_scaler(scaler):
     check_is_fitted(scaler)
+    for name in ("mean_", "var_", "scale_"):
+        values = getattr(scaler, name)
+        if values is not None and not np.all(np.isfinite(values)):
+            raise ValueError(f"cannot save the model: the scaler's {name} holds non-finite values (NaN or infinity)")
     return {
         "params": _encode_params(scaler, "scaler"),
         "mean": _encode_optional_array(scaler.mean_, "mean_"),
@@ -682,6 +694,8 @@ def _decode_scaler(obj):
     for key, array in stats.items():
         if array is not None and array.shape != (n,):
             raise ModelFileError(f"{where}.{key} must have shape ({n},)")
+        if array is not None and not np.all(np.isfinite(array)):
+            raise ModelFileError(f"{where}.{key} holds non-finite values (NaN or infinity)")
     # transform() reads mean_ when centering and scale_ when scaling.
     if (scaler.with_mean and stats["mean"] is None) or (scaler.with_std and stats["scale"] is None):
         raise ModelFileError(f"{where}: mean or scale is missing for with_mean/with_std")
