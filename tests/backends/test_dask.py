@@ -23,7 +23,7 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
 import pandas as pd  # noqa: E402
-from scipy.special import expit, softmax  # noqa: E402
+from scipy.special import expit, log_expit, log_softmax, softmax  # noqa: E402
 
 from logitdescent import kernel  # noqa: E402
 from logitdescent.backends import dask as ld_dask  # noqa: E402
@@ -155,6 +155,20 @@ def test_curvature_pieces_equal_in_memory(multinomial, scheduler):
     assert sample.penalty_scale == expected.penalty_scale == memory.penalty_scale
 
 
+def test_newton_iteration_is_one_round_trip(scheduler):
+    """After a first Hessian, evaluations bring the Hessian back too: the next
+    ``hessian`` at an evaluated point is the in-memory one, with no pass of its own."""
+    memory, on_dask = _objectives(True, dict(C=1.0), True, scheduler)
+    calls = []
+    original = on_dask._chunks.map_reduce
+    on_dask._chunks.map_reduce = lambda *a, **k: calls.append(k.get("name")) or original(*a, **k)
+    theta = np.random.default_rng(4).standard_normal(memory.n_params) * 0.2
+    on_dask.hessian(np.zeros(memory.n_params))
+    assert on_dask.loss_grad(theta)[0] == pytest.approx(memory.loss_grad(theta)[0], rel=1e-13)
+    np.testing.assert_allclose(on_dask.hessian(theta), memory.hessian(theta), rtol=1e-12, atol=1e-15)
+    assert calls == ["hessian", "softmax-loss-grad"]
+
+
 def test_kernel_contract_on_dask(scheduler):
     """``loss_and_grad`` / ``softmax_loss_and_grad`` on a Dask X: the in-memory kernel's numbers."""
     X, y, classes, s = DATA
@@ -284,6 +298,10 @@ def test_lazy_predictions(scheduler):
         np.testing.assert_array_equal(labels.compute(), np.where(z > 0, "yes", "no"))
         Z = X @ coefK.T + bK
         np.testing.assert_allclose(probaK.compute(), softmax(Z, axis=1), rtol=1e-13)
+        np.testing.assert_allclose(ld_dask.predict_log_proba(coef1, b1, Xd).compute(),
+                                   np.column_stack([log_expit(-z), log_expit(z)]), rtol=1e-12)
+        np.testing.assert_allclose(ld_dask.predict_log_proba(coefK, bK, Xd).compute(),
+                                   log_softmax(Z, axis=1), rtol=1e-12)
         np.testing.assert_array_equal(labelsK.compute(), np.array([10, 20, 30])[Z.argmax(axis=1)])
     with pytest.raises(ValueError, match="X must have 3 features"):
         ld_dask.predict_proba(coef1[:, :3], b1, _dask(X))
