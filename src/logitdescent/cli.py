@@ -1,4 +1,4 @@
-"""The ``logitdescent`` command line: train, predict, evaluate, explain.
+"""The ``logitdescent`` command line: train, predict, evaluate, explain, bench.
 
 The CLI only loads data, calls the estimator's public API, and writes files;
 it never touches a solver or the compiled kernel. Every training flag maps
@@ -8,21 +8,31 @@ defaults, the accepted values and the notes about flags a fit ignores all come
 from the estimator's own table of parameter constraints. Targets with more than
 two classes fit the multinomial model; ``explain`` stays binary.
 
-Errors in the input (a missing file or column, bad values, a corrupt model, a
-bad flag) end the command with one line on stderr,
-``logitdescent: error: <message>``, and exit status 1 (2 for usage errors),
-without a traceback. Nothing is written before the data is validated and the
-model fitted, and every file is replaced atomically, so a failed run never
-damages the results of an earlier one.
+Exit status: 0 success; 1 failure (a fit that fails or diverges, a file that
+cannot be written); 2 bad usage or input (a flag, a missing or malformed data
+or model file); 130 interrupted (Ctrl-C). Every failure prints one line on
+stderr, ``logitdescent: error: <message>``, without a traceback.
+
+Nothing is written before the data is validated and the model fitted. The
+files of one ``train`` run are written as a set: each is staged beside its
+destination, then all are renamed into place, and a failure at any point puts
+back the files that were there, so a failed or interrupted run leaves the
+output folder exactly as it was. Outputs that are not regular files (devices,
+named pipes, ``-`` for stdout) are streamed to, never replaced.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
 import json
 import math
 import numbers
+import os
+import secrets
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -31,6 +41,7 @@ from pathlib import Path
 import click
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
@@ -41,6 +52,7 @@ from tqdm import tqdm
 from . import __version__, reference
 from .data import (
     DataError,
+    check_magnitude,
     features_for_model,
     load_builtin,
     load_dataset,
@@ -51,13 +63,34 @@ from .data import (
 from .estimator import PARAMETER_CONSTRAINTS, LogisticRegression, resolve_penalty
 from .kernel import loss_and_grad, warm_up
 from .persistence import ModelFileError, atomic_write_bytes, load_model, model_to_bytes
-from .plots import render_learning_curve
+from .plots import render_decision_boundary, render_evaluation, render_learning_curve, render_learning_curves
 
-__all__ = ["main"]
+__all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
 
 PROG = "logitdescent"
 _DEFAULTS = LogisticRegression().get_params()
 _BUILTIN = "breast_cancer"
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+
+_EXIT_CODES_HELP = (
+    "\b\nExit status: 0 ok, 1 failure (a fit that fails or diverges, a file that "
+    "cannot be written), 2 bad usage or input, 130 interrupted (Ctrl-C)."
+)
+
+# The files ``train`` writes; one it did not write this time (a decision
+# boundary for other data, a summary not asked for, a finished checkpoint)
+# is removed with the same all-or-nothing swap, so the folder never mixes runs.
+_TRAIN_FILES = ("model.json", "metrics.json", "learning_curve.png", "decision_boundary.png", "summary.csv")
+_CHECKPOINT = "checkpoint.json"
+_CHECKPOINT_FORMAT = "logitdescent-checkpoint"
+
+# The decision threshold a model file may carry in a free-form metadata slot
+# (none exists in format 3; see _stored_threshold).
+_DEFAULT_THRESHOLD = 0.5
 
 
 # -- one-line errors -------------------------------------------------------
@@ -73,9 +106,25 @@ def _warn(message):
     click.echo(f"{PROG}: warning: {' '.join(str(message).split())}", err=True)
 
 
+def _note(message):
+    click.echo(f"{PROG}: note: {' '.join(str(message).split())}", err=True)
+
+
 def _describe_os_error(exc):
     where = f": {exc.filename!r}" if exc.filename else ""
     return f"{exc.strerror or exc}{where}"
+
+
+class _Failure(click.ClickException):
+    """The command ran but could not do its job (exit status 1)."""
+
+    exit_code = EXIT_FAILURE
+
+
+class _BadInput(click.ClickException):
+    """Input the command cannot use, found after parsing (exit status 2)."""
+
+    exit_code = EXIT_USAGE
 
 
 class _OneLineErrors(click.Group):
@@ -90,19 +139,19 @@ class _OneLineErrors(click.Group):
             rv = super().main(args, prog_name or PROG, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as exc:
             click.echo(exc.format_message())
-            sys.exit(0)
+            sys.exit(EXIT_OK)
         except click.UsageError as exc:
-            _fail(exc.format_message() + f" (see '{self._command_path(exc, args)} --help')", exc.exit_code)
+            _fail(exc.format_message() + f" (see '{self._command_path(exc, args)} --help')", EXIT_USAGE)
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
         except (DataError, ModelFileError) as exc:
-            _fail(exc, 1)
+            _fail(exc, EXIT_USAGE)
         except OSError as exc:
-            _fail(_describe_os_error(exc), 1)
-        except click.Abort:
-            _fail("aborted", 1)
+            _fail(_describe_os_error(exc), EXIT_FAILURE)
+        except (KeyboardInterrupt, click.Abort):
+            _fail("interrupted; nothing was written or replaced", EXIT_INTERRUPTED)
         # standalone_mode=False returns the exit code of --help/--version.
-        sys.exit(rv if isinstance(rv, int) else 0)
+        sys.exit(rv if isinstance(rv, int) else EXIT_OK)
 
     def _command_path(self, exc, args):
         """``logitdescent train``: where the usage error arose, for the help hint."""
@@ -112,8 +161,6 @@ class _OneLineErrors(click.Group):
         args = sys.argv[1:] if args is None else args
         command = next((a for a in args if a in self.commands), None)
         return PROG if command is None else f"{PROG} {command}"
-
-
 class _Float(click.FloatRange):
     """A float in a range that, unlike ``click.FloatRange``, also refuses NaN."""
 
@@ -197,10 +244,45 @@ def _check_bounds(ctx, param, value):
     return (low, high)
 
 
-@click.group(cls=_OneLineErrors)
+def _spread_values(args, flag):
+    """``--flag a b c`` as ``--flag a --flag b --flag c``, for a flag that takes several values.
+
+    click options take one value per occurrence; the lecture's comparison
+    reads better with the rates after a single flag. Values are the tokens
+    after the flag up to the next one that starts with ``-``.
+    """
+    spread, i = [], 0
+    while i < len(args):
+        token = args[i]
+        spread.append(token)
+        i += 1
+        if token == flag and i < len(args):
+            spread.append(args[i])
+            i += 1
+            while i < len(args) and not args[i].startswith("-"):
+                spread += [flag, args[i]]
+                i += 1
+    return spread
+
+
+class _TrainCommand(click.Command):
+    """``train``: ``--learning-rate`` takes one or more values after one flag."""
+
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, _spread_values(list(args), "--learning-rate"))
+
+
+@click.group(cls=_OneLineErrors, epilog=_EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name=PROG)
 def main():
-    """logitdescent: logistic regression by gradient descent, from the lecture to fast software."""
+    """logitdescent: logistic regression by gradient descent, from the lecture to fast software.
+
+    \b
+    Examples:
+      logitdescent train --learning-rate 0.01 0.001 0.0001 --out lr-comparison
+      logitdescent predict --model logitdescent-out/model.json --data new.parquet --out -
+      logitdescent bench vectorization
+    """
 
 
 # -- shared helpers --------------------------------------------------------
@@ -208,6 +290,11 @@ def main():
 
 def _json_bytes(obj):
     return (json.dumps(obj, indent=2, allow_nan=False) + "\n").encode("utf-8")
+
+
+def _emit_json(obj):
+    """One JSON object on stdout, the whole of stdout in ``--json`` mode."""
+    click.echo(json.dumps(obj, allow_nan=False))
 
 
 def _scores(model, X, y):
@@ -218,7 +305,7 @@ def _scores(model, X, y):
     appears in ``y``.
     """
     classes = model.classes_
-    proba = model.predict_proba(X)
+    proba = _checked_proba(model, X)
     y = np.asarray(y)
     every_class = np.isin(classes, y).all()
     if classes.size == 2:
@@ -230,6 +317,19 @@ def _scores(model, X, y):
         "log_loss": float(log_loss(y, proba, labels=classes)),
         "roc_auc": None if roc_auc is None else float(roc_auc),
     }
+
+
+def _checked_proba(model, X):
+    """``predict_proba``, refusing to report NaN the user did not supply."""
+    with np.errstate(all="ignore"):
+        proba = model.predict_proba(X)
+    if not np.all(np.isfinite(proba)):
+        rows = np.flatnonzero(~np.isfinite(proba).all(axis=1))
+        raise DataError(
+            f"the model's probabilities overflow for {rows.size} rows (the first is row {rows[0] + 1}): "
+            "their feature values are too large in magnitude for this model; rescale them"
+        )
+    return proba
 
 
 def _undefined_roc_auc(classes):
@@ -246,41 +346,202 @@ def _probability_columns(classes):
     return [f"proba_{label}" for label in classes.tolist()]
 
 
-def _prediction_table(model, X):
-    """Binary: prediction and P(classes_[1]); more classes: prediction and one proba column each."""
-    proba = model.predict_proba(X)
-    table = {"prediction": model.predict(X)}
-    if model.classes_.size == 2:
-        table["probability"] = proba[:, 1]
+def _prediction_table(model, X, threshold):
+    """The predicted label and one ``proba_<label>`` column per class.
+
+    Two classes: the label is ``classes_[1]`` where its probability exceeds
+    ``threshold`` (0.5 gives ``model.predict``). More classes: the most
+    probable label (``threshold`` is None).
+    """
+    proba = _checked_proba(model, X)
+    classes = model.classes_
+    if classes.size == 2:
+        prediction = np.where(proba[:, 1] > threshold, classes[1], classes[0])
     else:
-        table.update(zip(_probability_columns(model.classes_), proba.T))
+        prediction = model.predict(X)
+    table = {"prediction": prediction}
+    table.update(zip(_probability_columns(classes), proba.T))
     return pd.DataFrame(table)
 
 
-def _model_features(model, frame, target=None):
-    """The columns of ``frame`` that ``model`` was fitted on, validated."""
+def _load_model(path):
+    """:func:`load_model`, with a missing file or a folder as bad input (exit status 2)."""
+    path = Path(path)
+    if not path.exists():
+        raise _BadInput(f"model file not found: {str(path)!r}; check the --model path")
+    if not path.is_file():
+        raise _BadInput(f"model path {str(path)!r} is not a file; give the model.json that train wrote")
+    return load_model(path)
+
+
+def _stored_threshold(path):
+    """The decision threshold a model file carries, else 0.5.
+
+    Model files (format 3) have no slot for it yet; a file whose top level
+    holds ``"metadata": {"decision_threshold": t}`` is read, so that files of
+    a format that adds the slot work unchanged.
+    """
+    with contextlib.suppress(OSError, ValueError, AttributeError, TypeError):
+        value = json.loads(Path(path).read_bytes())["metadata"]["decision_threshold"]
+        if isinstance(value, (int, float)) and 0 <= value <= 1:
+            return float(value)
+    return _DEFAULT_THRESHOLD
+
+
+def _model_features(model, frame, target=None, quiet=False):
+    """The columns of ``frame`` that ``model`` was fitted on, matched by name, validated.
+
+    Columns the model does not know (the target among them) are ignored and,
+    unless ``quiet``, listed once on stderr.
+    """
     names = getattr(model, "feature_names_in_", None)
     X = features_for_model(frame, feature_names=names, n_features=model.n_features_in_, target=target)
+    if names is not None:
+        extra = [c for c in frame.columns if c not in set(names) and c != target]
+        if extra and not quiet:
+            shown = ", ".join(repr(c) for c in extra[:10]) + (f", ... ({len(extra)} in all)" if len(extra) > 10 else "")
+            _note(f"ignoring {len(extra)} column(s) the model was not trained on: {shown}")
     # A model fitted on a bare array would warn about named columns.
     return X if names is not None else X.to_numpy()
 
 
-def _write_outputs(out_dir, outputs):
-    """Write ``{file name: bytes}`` into ``out_dir``, each atomically, in order."""
+def _write_file(out, data, option="--out"):
+    """Write ``data`` to ``out``: atomically for a regular file or a new path, streamed otherwise.
+
+    ``-`` is stdout. A device or a named pipe is opened and written to (an
+    atomic rename would replace it with a regular file). A folder, or a
+    destination whose folder is missing or unwritable, is an error naming
+    ``option``.
+    """
+    if str(out) == "-":
+        stream = click.get_binary_stream("stdout")
+        stream.write(data)
+        stream.flush()
+        return "stdout"
+    path = Path(out)
+    if path.is_dir():
+        raise _BadInput(f"{option} {str(path)!r} is a folder; give a file name")
+    if path.exists() and not path.is_file():
+        with open(path, "wb") as stream:
+            stream.write(data)
+        return str(path)
+    if not path.parent.is_dir():
+        raise _BadInput(f"{option} {str(path)!r}: the folder {str(path.parent)!r} does not exist")
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as exc:
+        # The temporary file's name would only confuse: name the destination.
+        raise _Failure(f"cannot write {option} {str(path)!r}: {exc.strerror or exc}") from exc
+    return str(path)
+
+
+def _write_set(out_dir, outputs):
+    """Write ``{name: bytes or None}`` into ``out_dir`` all or nothing; None removes ``name``.
+
+    Every new file is staged (written and fsynced) beside its destination,
+    the files it replaces are kept as hard links, then the staged files are
+    renamed into place. A failure or an interrupt at any point (a full disk
+    while staging, a destination that is a folder) puts back what was there,
+    removes the staged files, and removes ``out_dir`` if this call created it.
+
+    Returns
+    -------
+    paths : list of Path
+        The files written.
+    """
+    out_dir = Path(out_dir)
+    for name in outputs:
+        target = out_dir / name
+        if (target.exists() or target.is_symlink()) and not target.is_file():
+            raise _Failure(f"cannot write {str(target)!r}: it exists and is not a regular file")
+    created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [atomic_write_bytes(out_dir / name, content) for name, content in outputs.items()]
+    staged, backups, placed = {}, {}, []
+    try:
+        for name, content in outputs.items():
+            if content is None:
+                continue
+            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=".tmp")
+            staged[name] = tmp
+            with os.fdopen(fd, "wb") as f:
+                f.write(content)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o666 & ~_umask())
+        for name in outputs:
+            target = out_dir / name
+            if target.exists():
+                backup = out_dir / f".{name}.{os.getpid()}.{secrets.token_hex(4)}.old"
+                os.link(target, backup)
+                backups[name] = backup
+        for name in outputs:
+            target = out_dir / name
+            if name in staged:
+                os.replace(staged.pop(name), target)
+            elif target.exists():
+                os.unlink(target)
+            placed.append(name)
+    except BaseException:
+        for name in reversed(placed):
+            with contextlib.suppress(OSError):
+                if name in backups:
+                    os.replace(backups.pop(name), out_dir / name)
+                else:
+                    os.unlink(out_dir / name)
+        for leftover in [*staged.values(), *backups.values()]:
+            with contextlib.suppress(OSError):
+                os.unlink(leftover)
+        if created:
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()
+        raise
+    for backup in backups.values():
+        with contextlib.suppress(OSError):
+            os.unlink(backup)
+    _fsync_directory(out_dir)
+    return [out_dir / name for name, content in outputs.items() if content is not None]
+
+
+def _umask():
+    umask = os.umask(0)  # the only portable way to read the umask
+    os.umask(umask)
+    return umask
+
+
+def _fsync_directory(directory):
+    # Makes the renames durable across a power loss; POSIX only.
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 # -- train -----------------------------------------------------------------
 
+_TRAIN_EXAMPLES = """\b
+Examples:
+  logitdescent train --data my.csv --target label --solver gd --learning-rate 0.1 --json
+  logitdescent train --learning-rate 0.01 0.001 0.0001 --max-iter 2000 --tol 0
+  logitdescent train --data big.parquet --target y --checkpoint --out run1   # Ctrl-C, then:
+  logitdescent train --resume run1
+"""
 
-@main.command()
+# Flags a resumed run takes from its checkpoint: giving them again is an error.
+_RUN_FLAGS = ("data", "target", "test_size", "seed", "solver", "C", "l1_ratio", "penalty", "coef_bounds",
+              "learning_rate", "max_iter", "tol", "batch_size", "class_weight", "no_intercept", "summary")
+
+
+@main.command(cls=_TrainCommand, epilog=_TRAIN_EXAMPLES + "\n" + _EXIT_CODES_HELP)
 @click.option("--data", metavar="FILE",
               help="CSV or Parquet file to train on (default: the built-in breast cancer data).")
 @click.option("--target", metavar="COLUMN", help="The label column of --data.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default="logitdescent-out", show_default=True,
-              help="Folder for model.json, metrics.json and learning_curve.png.")
+              help="Folder for model.json, metrics.json, learning_curve.png (and decision_boundary.png "
+                   "for two features, summary.csv with --summary).")
 @click.option("--test-size", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.25,
               show_default=True, help="Fraction of the examples held out for testing (stratified).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the train/test split.")
@@ -295,8 +556,11 @@ def _write_outputs(out_dir, outputs):
 @click.option("--coef-bounds", type=(_Float(), _Float()), default=_DEFAULTS["coef_bounds"],
               metavar="LOW HIGH", callback=_check_bounds,
               help="Bounds on every coefficient (not the intercept); '-inf' or 'inf' leaves a side open.")
-@click.option("--learning-rate", type=_flag_type("learning_rate"), default=_DEFAULTS["learning_rate"],
-              show_default=True, help="The lecture's alpha, for --solver gd (and the first step of sgd).")
+@click.option("--learning-rate", type=_flag_type("learning_rate"), multiple=True,
+              default=(_DEFAULTS["learning_rate"],), show_default=True,
+              help="The lecture's alpha, for --solver gd (and the first step of sgd). Several values "
+                   "(--learning-rate 0.1 0.01) fit fixed-step gradient descent once per rate and draw "
+                   "every learning curve on one figure.")
 @click.option("--max-iter", type=_flag_type("max_iter"), default=_DEFAULTS["max_iter"], show_default=True)
 @click.option("--tol", type=_flag_type("tol"), default=_DEFAULTS["tol"], show_default=True,
               help="Stop when max |gradient| <= tol.")
@@ -304,43 +568,159 @@ def _write_outputs(out_dir, outputs):
               help="Rows per mini-batch, for --solver sgd.")
 @click.option("--class-weight", type=_flag_type("class_weight"), default="none", show_default=True)
 @click.option("--no-intercept", is_flag=True, help="Fit without the bias b.")
+@click.option("--summary", is_flag=True,
+              help="Print the Wald table (coefficients, standard errors, p-values, intervals) on the "
+                   "original feature scale and write summary.csv; needs an unpenalized fit (--C inf).")
+@click.option("--checkpoint", is_flag=True,
+              help="Save the last iterate to OUT/checkpoint.json every --checkpoint-every seconds and on "
+                   "Ctrl-C, for --resume.")
+@click.option("--checkpoint-every", type=_Float(min=0), default=10.0, show_default=True, metavar="SECONDS",
+              help="How often --checkpoint saves.")
+@click.option("--resume", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+              help="Continue the interrupted run whose checkpoint.json is in DIR (its data and flags; "
+                   "writes into DIR unless --out is given).")
 @click.option("--print-every", type=click.IntRange(min=0), default=100, show_default=True,
               help="Print the cost every K iterations; 0 never.")
+@click.option("--json", "json_out", is_flag=True,
+              help="Print metrics.json's object on stdout, nothing else; messages go to stderr.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
-def train(data, target, out_dir, test_size, seed, print_every, quiet, **flags):
-    """Fit a standardized logistic regression and save model, metrics and plot."""
-    if (data is None) != (target is None):
-        raise click.UsageError("--data and --target go together: --data FILE --target COLUMN")
+def train(data, target, out_dir, test_size, seed, print_every, quiet, json_out, summary, checkpoint,
+          checkpoint_every, resume, learning_rate, **flags):
+    """Fit a standardized logistic regression and save model, metrics and plots.
+
+    The features are standardized (StandardScaler) before the fit; the model
+    file holds both steps, so predict takes the original columns.
+    """
+    ctx = click.get_current_context()
+    start = None
+    if resume is not None:
+        given = [_flag(name) for name in _RUN_FLAGS if _given(ctx, name)]
+        if given:
+            raise click.UsageError(f"--resume takes the data and flags of the interrupted run from its "
+                                   f"checkpoint; leave out {', '.join(given)}")
+        start = _read_checkpoint(resume)
+        arguments = start["arguments"]
+        data, target, test_size, seed = (arguments[k] for k in ("data", "target", "test_size", "seed"))
+        classifier = LogisticRegression(**_decode(arguments["params"]))
+        rates = (classifier.learning_rate,)
+        if not _given(ctx, "out_dir"):
+            out_dir = resume
+        checkpoint = True
+    else:
+        if (data is None) != (target is None):
+            raise click.UsageError("--data and --target go together: --data FILE --target COLUMN")
+        rates = learning_rate
+        classifier = _check_flags(ctx, rates, summary, checkpoint, flags)
     # Each flag's value was checked by its type (the estimator's constraints);
-    # what they mean together is checked here, before any data is read.
+    # what they mean together was checked above, before any data is read.
+    if not quiet and resume is None:
+        _warn_unused_flags(ctx, classifier.ignored_params())
+    X, y = load_builtin(_BUILTIN) if data is None else load_dataset(data, target)
+    check_magnitude(X)
+    X_train, X_test, y_train, y_test = _split(X, y, test_size, seed)
+    dataset = _BUILTIN if data is None else str(data)
+    arguments = {"data": None if data is None else str(Path(data).resolve()), "target": target,
+                 "test_size": test_size, "seed": seed, "params": _encode(classifier.get_params())}
+    checkpointer = None
+    if checkpoint:
+        checkpointer = _Checkpointer(out_dir / _CHECKPOINT, arguments, _data_digest(data), checkpoint_every, start)
+    show = dict(print_every=0 if quiet else print_every, quiet=quiet,
+                stream=sys.stderr if json_out else sys.stdout)
+    runs = [_train_one(classifier if len(rates) == 1 else clone(classifier).set_params(learning_rate=rate),
+                       X_train, y_train, (X_test, y_test), show, checkpointer,
+                       prefix="" if len(rates) == 1 else f"[learning rate {rate:g}] ")
+            for rate in rates]
+    usable = [run for run in runs if not run["diverged"]]
+    if not usable:
+        what = "every --learning-rate diverged" if len(runs) > 1 else "gradient descent diverged"
+        raise _Failure(f"{what}: {runs[0]['divergence']}; nothing was written")
+    best = min(usable, key=lambda run: run["metrics"]["final_cost"])
+    model = best["model"]
+    fitted = model.named_steps["classifier"]
+    if not (np.all(np.isfinite(fitted.coef_)) and np.all(np.isfinite(fitted.intercept_))):
+        raise _Failure("the fit produced non-finite coefficients; nothing was written")
+
+    metrics = {"dataset": dataset, "target": str(y.name), **best["metrics"]}
+    if start is not None:
+        metrics["resumed_from_iteration"] = start["n_iter"]
+    if len(runs) > 1:
+        metrics["learning_rates"] = [{"learning_rate": run["learning_rate"], **{
+            key: run["metrics"][key] for key in ("diverged", "converged", "n_iter", "final_cost",
+                                                   "train_accuracy", "test_accuracy")}} for run in runs]
+    table = _summary_table(model, X_train, y_train) if summary else None
+    if not quiet:
+        for warning in best["warnings"]:
+            _warn(warning.message)
+        for run in runs:
+            if run["diverged"] and len(runs) > 1:
+                _warn(f"--learning-rate {run['learning_rate']:g} diverged: {run['divergence']}")
+    # Everything is rendered before anything is written, and the set is
+    # swapped in at once: a failed or interrupted run leaves the folder as it was.
+    outputs = dict.fromkeys(_TRAIN_FILES)
+    name = Path(dataset).name
+    if len(runs) == 1:
+        outputs["learning_curve.png"] = _render_curves(fitted, name)
+    else:
+        outputs["learning_curve.png"] = render_learning_curves(
+            [(f"α = {run['learning_rate']:g}: train acc {run['metrics']['train_accuracy']:.3f}, "
+              f"test acc {run['metrics']['test_accuracy']:.3f}", run["model"]["classifier"].loss_curve_,
+              run["diverged"]) for run in runs],
+            title=f"Learning rates compared: fixed-step gradient descent\non {name} ({len(y_train)} training examples)")
+    if X.shape[1] == 2:
+        outputs["decision_boundary.png"] = render_decision_boundary(
+            model, X_train, y_train, title=f"Decision boundary of the {fitted.solver_} fit on {name} (training split)")
+    outputs["metrics.json"] = _json_bytes(metrics)
+    if table is not None:
+        outputs["summary.csv"] = table.to_csv().encode("utf-8")
+    outputs["model.json"] = model_to_bytes(model)
+    if checkpoint and Path(out_dir / _CHECKPOINT).exists():
+        outputs[_CHECKPOINT] = None  # the run finished: its checkpoint is spent
+    paths = _write_set(out_dir, outputs)
+    if table is not None and not quiet:
+        click.echo(_summary_text(table), err=json_out)
+    if json_out:
+        _emit_json(metrics)
+    elif not quiet:
+        _report_training(metrics, paths)
+
+
+def _check_flags(ctx, rates, summary, checkpoint, flags):
+    """The classifier the flags describe; a UsageError if they contradict each other."""
+    if len(rates) > 1:
+        if _given(ctx, "solver") and flags["solver"] != "gd":
+            raise click.UsageError("several --learning-rate values compare fixed-step gradient descent: "
+                                   "use --solver gd or leave --solver out")
+        if any(isinstance(rate, str) for rate in rates):
+            raise click.UsageError("several --learning-rate values must all be numbers, not 'auto'")
+        if summary or checkpoint:
+            raise click.UsageError("--summary and --checkpoint take a single --learning-rate")
+        flags = {**flags, "solver": "gd"}
     try:
-        classifier = LogisticRegression(**_estimator_params(**flags))
-        ignored = classifier.ignored_params()
+        classifier = LogisticRegression(**_estimator_params(learning_rate=rates[0], **flags))
+        classifier.ignored_params()
     except ValueError as exc:
         raise click.UsageError(f"--penalty contradicts --l1-ratio or --C: {exc}") from exc
-    if not quiet:
-        _warn_unused_flags(click.get_current_context(), ignored)
-    X, y = load_builtin(_BUILTIN) if data is None else load_dataset(data, target)
-    X_train, X_test, y_train, y_test = _split(X, y, test_size, seed)
-    model = Pipeline([("scaler", StandardScaler()), ("classifier", classifier)])
-    fit_time = _fit(model, X_train, y_train, print_every=print_every, quiet=quiet)
+    if summary and math.isfinite(classifier.C):
+        raise click.UsageError(
+            f"--summary needs an unpenalized fit, and --C {classifier.C:g} penalizes it (Wald intervals "
+            "around penalized coefficients do not cover at their level); add --C inf")
+    return classifier
 
-    dataset = _BUILTIN if data is None else str(data)
-    metrics = {
-        "dataset": dataset,
-        "target": str(y.name),
-        **_training_metrics(model, (X_train, y_train), (X_test, y_test), fit_time),
-    }
-    # Everything is rendered before anything is written; the model goes last,
-    # so an interrupted run leaves the previous model.json in place.
-    outputs = {
-        "learning_curve.png": _render_curves(classifier, Path(dataset).name),
-        "metrics.json": _json_bytes(metrics),
-        "model.json": model_to_bytes(model),
-    }
-    paths = _write_outputs(out_dir, outputs)
-    if not quiet:
-        _report_training(metrics, paths)
+
+def _train_one(classifier, X_train, y_train, test, show, checkpointer, prefix=""):
+    """Standardize, fit ``classifier``, score; returns a dict describing the run."""
+    scaler = StandardScaler().fit(X_train)
+    X_scaled = scaler.transform(X_train)
+    start = time.perf_counter()
+    caught, classifier = _fit(classifier, X_scaled, y_train, show=show, checkpointer=checkpointer, prefix=prefix)
+    fit_time = time.perf_counter() - start
+    divergence = next((str(w.message) for w in caught if "diverged" in str(w.message)), None)
+    model = Pipeline([("scaler", scaler), ("classifier", classifier)])
+    metrics = _training_metrics(model, (X_train, y_train), test, fit_time)
+    metrics["learning_rate"] = classifier.learning_rate
+    metrics["diverged"] = divergence is not None
+    return {"model": model, "metrics": metrics, "warnings": caught, "diverged": divergence is not None,
+            "divergence": divergence, "learning_rate": classifier.learning_rate}
 
 
 def _given(ctx, name):
@@ -359,7 +739,7 @@ def _warn_unused_flags(ctx, ignored):
 
 
 def _render_curves(classifier, dataset_name):
-    """The learning-curve PNG."""
+    """The learning-curve PNG of one fit."""
     title = f"Learning curve ({classifier.solver_}, {dataset_name})"
     return render_learning_curve(classifier.loss_curve_, title=title)
 
@@ -425,17 +805,18 @@ def _split(X, y, test_size, seed):
 
 
 @contextlib.contextmanager
-def _progress(max_iter, print_every, quiet):
+def _progress(max_iter, show, prefix=""):
     """A ``callback(iteration, cost)`` driving a tqdm bar and the cost printout."""
     # disable=None: no bar when stderr is not a terminal (logs, CI, pipes).
     bar = tqdm(total=max_iter, desc="fit", unit="it", file=sys.stderr, leave=False,
-               disable=True if quiet else None)
+               disable=True if show["quiet"] else None)
+    print_every = show["print_every"]
 
     def callback(iteration, cost):
         bar.update(max(0, iteration - bar.n))
-        if not quiet and print_every and iteration % print_every == 0:
+        if print_every and iteration % print_every == 0:
             # tqdm.write keeps the bar from tearing the line in a terminal.
-            tqdm.write(f"Cost after iteration {iteration}: {cost:.6f}", file=sys.stdout)
+            tqdm.write(f"{prefix}Cost after iteration {iteration}: {cost:.6f}", file=show["stream"])
 
     try:
         yield callback
@@ -460,31 +841,38 @@ def _compile_kernel():
         notice.cancel()
 
 
-def _fit(model, X, y, *, print_every, quiet):
-    """Fit ``model``; returns the wall time in seconds.
+def _fit(classifier, X, y, *, show, checkpointer=None, prefix=""):
+    """Fit ``classifier`` on the standardized ``X``.
 
-    Warnings (e.g. scikit-learn's ConvergenceWarning) become one-line notes.
+    Returns
+    -------
+    caught : list of warnings.WarningMessage
+        The warnings of the fit (of its last segment when checkpointing).
+    classifier : LogisticRegression
+        Fitted (a clone of the argument when checkpointing).
     """
-    classifier = model.named_steps["classifier"]
     _compile_kernel()
-    with _progress(classifier.max_iter, print_every, quiet) as callback, \
-            warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = time.perf_counter()
+    with _progress(classifier.max_iter, show, prefix) as callback:
         try:
-            model.fit(X, y, classifier__callback=callback)
+            if checkpointer is not None:
+                return checkpointer.fit(classifier, X, y, callback)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                classifier.fit(X, y, callback=callback)
+            return list(caught), classifier
         except ValueError as exc:
-            raise click.ClickException(f"fitting failed: {exc}") from exc
-        elapsed = time.perf_counter() - start
-    if not quiet:
-        for warning in caught:
-            _warn(warning.message)
-    return elapsed
+            raise _Failure(f"fitting failed: {exc}") from exc
 
 
 def _report_training(metrics, paths):
     state = "converged" if metrics["converged"] else "stopped without converging"
     model = "" if metrics["multiclass"] is None else f" (multinomial, {metrics['n_classes']} classes)"
+    if "learning_rates" in metrics:
+        for run in metrics["learning_rates"]:
+            status = "diverged" if run["diverged"] else f"final cost {run['final_cost']:.6f}"
+            click.echo(f"Learning rate {run['learning_rate']:g}: {status}; train accuracy "
+                       f"{run['train_accuracy']:.4f}, test accuracy {run['test_accuracy']:.4f}")
+        click.echo(f"Saved the model of learning rate {metrics['learning_rate']:g} (lowest final cost)")
     click.echo(
         f"Solver {metrics['solver']} {state} after {metrics['n_iter']} iterations "
         f"in {metrics['fit_time_s']:.3f} s; final cost {metrics['final_cost']:.6f}{model}"
@@ -494,61 +882,323 @@ def _report_training(metrics, paths):
     click.echo("Wrote " + ", ".join(str(p) for p in paths))
 
 
+# -- checkpoints -----------------------------------------------------------
+
+
+class _Interrupted(click.ClickException):
+    """Ctrl-C during a checkpointed fit: the last iterate was saved (exit status 130)."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+class _Checkpointer:
+    """Fits in segments and saves the last iterate between them, for ``--resume``.
+
+    The estimator reports only ``(iteration, cost)`` to a callback, and
+    restores its previous state when a fit is interrupted; so the fit runs as
+    a chain of shorter fits, each starting from the last one's coefficients
+    (``coef_init``, ``intercept_init``), sized to last about ``every``
+    seconds. Fixed-step gradient descent keeps no state beyond the iterate,
+    so the chain makes exactly the updates of one long run; solvers with a
+    memory (L-BFGS's curvature pairs, the step of ``learning_rate="auto"``)
+    restart it at each link and reach the same optimum by another path.
+
+    Parameters
+    ----------
+    path : Path
+        The checkpoint file, replaced atomically at each save.
+    arguments : dict
+        The run's data, split and estimator parameters, for ``--resume``.
+    digest : str or None
+        SHA-256 of the data file, checked on resume.
+    every : float
+        Seconds between saves.
+    start : dict or None
+        A checkpoint read by :func:`_read_checkpoint`, to continue from.
+    """
+
+    # The first link is short so that the time per iteration is known early.
+    FIRST_SEGMENT = 10
+
+    def __init__(self, path, arguments, digest, every, start=None):
+        self.path, self.arguments, self.digest, self.every = Path(path), arguments, digest, every
+        self.coef = self.intercept = None
+        self.n_iter, self.curve = 0, []
+        if start is not None:
+            self.coef, self.intercept = np.asarray(start["coef"]), np.asarray(start["intercept"])
+            self.n_iter, self.curve = start["n_iter"], list(start["loss_curve"])
+
+    def fit(self, classifier, X, y, callback):
+        max_iter, segment, saved_at = classifier.max_iter, self.FIRST_SEGMENT, time.monotonic()
+        try:
+            while True:
+                k = min(segment, max_iter - self.n_iter)
+                link = clone(classifier).set_params(max_iter=k)
+                started = time.monotonic()
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    link.fit(X, y, coef_init=self.coef, intercept_init=self.intercept,
+                             callback=self._shifted(callback))
+                self.coef, self.intercept = link.coef_, link.intercept_
+                self.curve = [*self.curve, *link.loss_curve_[1 if self.curve else 0:].tolist()]
+                self.n_iter += link.n_iter_
+                if link.converged_ or link.n_iter_ < k or self.n_iter >= max_iter:
+                    break
+                if time.monotonic() - saved_at >= self.every:
+                    self.save()
+                    saved_at = time.monotonic()
+                took = max(time.monotonic() - started, 1e-6)
+                segment = max(1, int(k * max(self.every, 0.05) / took))
+        except KeyboardInterrupt:
+            if self.coef is None:
+                raise
+            self.save()
+            raise _Interrupted(
+                f"interrupted; the iterate after {self.n_iter} iterations is saved in {str(self.path)!r}: "
+                f"continue with '{PROG} train --resume {self.path.parent}'") from None
+        # One model for the whole chain: its iteration count and loss curve.
+        link.set_params(max_iter=max_iter)
+        state = link.get_fitted_state()
+        state["n_iter"] = self.n_iter
+        state["fit"]["loss_curve"] = np.asarray(self.curve)
+        link.set_fitted_state(state)
+        return list(caught), link
+
+    def _shifted(self, callback):
+        offset = self.n_iter
+
+        def shifted(iteration, cost):
+            if iteration or not offset:  # a link's iteration 0 is the last one's end
+                callback(offset + iteration, cost)
+
+        return shifted
+
+    def save(self):
+        document = {
+            "format": _CHECKPOINT_FORMAT, "format_version": 1, "logitdescent_version": __version__,
+            "converged": False, "n_iter": int(self.n_iter),
+            "coef": np.asarray(self.coef, dtype=np.float64).tolist(),
+            "intercept": np.asarray(self.intercept, dtype=np.float64).tolist(),
+            "loss_curve": [float(c) for c in self.curve],
+            "arguments": self.arguments, "data_sha256": self.digest,
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self.path, _json_bytes(document))
+
+
+def _read_checkpoint(folder):
+    """The checkpoint in ``folder``, checked; a _BadInput naming the problem otherwise."""
+    path = Path(folder) / _CHECKPOINT
+    if not path.is_file():
+        raise _BadInput(f"--resume {str(folder)!r}: no {_CHECKPOINT} there; "
+                        "start a run with --checkpoint first")
+    try:
+        document = json.loads(path.read_bytes())
+        assert document["format"] == _CHECKPOINT_FORMAT and document["format_version"] == 1
+        coef, intercept = np.asarray(document["coef"], dtype=np.float64), np.asarray(document["intercept"])
+        assert coef.ndim == 2 and intercept.ndim == 1 and np.all(np.isfinite(coef))
+        assert isinstance(document["n_iter"], int) and len(document["loss_curve"]) == document["n_iter"] + 1
+        arguments = document["arguments"]
+        assert {"data", "target", "test_size", "seed", "params"} <= set(arguments)
+    except (OSError, ValueError, KeyError, TypeError, AssertionError) as exc:
+        raise _BadInput(f"--resume {str(folder)!r}: {_CHECKPOINT} is not a valid checkpoint "
+                        f"({type(exc).__name__}); start the run again") from None
+    data = arguments["data"]
+    if data is not None and (not Path(data).is_file() or _data_digest(data) != document["data_sha256"]):
+        raise _BadInput(f"--resume {str(folder)!r}: the data file {data!r} is missing or changed since "
+                        "the checkpoint; resume needs the same data")
+    return document
+
+
+def _data_digest(data):
+    if data is None:
+        return None
+    digest = hashlib.sha256()
+    with open(data, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _encode(value):
+    """Estimator parameters as plain JSON: non-finite floats and tuples tagged."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"float": repr(value)}
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v) for v in value]}
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    return value
+
+
+def _decode(value):
+    if isinstance(value, dict) and set(value) == {"float"}:
+        return float(value["float"])
+    if isinstance(value, dict) and set(value) == {"tuple"}:
+        return tuple(_decode(v) for v in value["tuple"])
+    if isinstance(value, dict):
+        return {k: _decode(v) for k, v in value.items()}
+    return value
+
+
+# -- summary on the original scale -------------------------------------------
+
+
+def _summary_table(model, X_train, y_train):
+    """The Wald table of the fit, back-transformed to the original feature scale.
+
+    The classifier saw ``z_j = (x_j - μ_j) / s_j``. Its parameters ``θ``
+    (per class: ``w``, then ``b``) map linearly to the original scale:
+    ``w'_j = w_j / s_j`` and ``b' = b - Σ_j w_j μ_j / s_j``, i.e. ``θ' = J θ``,
+    so the covariance is ``J Σ Jᵀ`` and the z-values, p-values and intervals
+    follow from ``θ'`` and the square roots of its diagonal.
+    """
+    from scipy import stats
+
+    scaler, classifier = model.named_steps["scaler"], model.named_steps["classifier"]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = classifier.summary(scaler.transform(X_train), np.asarray(y_train))
+    except ValueError as exc:
+        raise _Failure(f"cannot compute --summary: {exc}") from exc
+    mu, s = scaler.mean_, scaler.scale_
+    n = mu.size
+    intercept = classifier.fit_intercept
+    block = np.zeros((n + intercept, n + intercept))
+    block[:n, :n] = np.diag(1.0 / s)
+    if intercept:
+        block[n, :n] = -mu / s
+        block[n, n] = 1.0
+    blocks = result.params.size // block.shape[0]
+    jacobian = np.kron(np.eye(blocks), block)
+    params = jacobian @ np.asarray(result.params)
+    cov = jacobian @ np.asarray(result.cov_params()) @ jacobian.T
+    se = np.sqrt(np.diag(cov))
+    z = params / se
+    crit = stats.norm.ppf(1 - result.alpha / 2)
+    names = [*[str(c) for c in getattr(model, "feature_names_in_", [f"x{j}" for j in range(n)])],
+             *(["intercept"] if intercept else [])]
+    index = result.table.index
+    if isinstance(index, pd.MultiIndex):
+        index = pd.MultiIndex.from_product([index.levels[0][index.codes[0][::len(names)]], names],
+                                           names=["class", "feature"])
+    else:
+        index = pd.Index(names, name="feature")
+    return pd.DataFrame({"coef": params, "std_err": se, "z": z, "p_value": 2 * stats.norm.sf(np.abs(z)),
+                         "ci_low": params - crit * se, "ci_high": params + crit * se}, index=index)
+
+
+def _summary_text(table):
+    return ("Wald statistics on the original feature scale (coef_j / s_j; "
+            "intercept b - Σ coef_j μ_j / s_j; covariance J Σ Jᵀ):\n"
+            + table.to_string(float_format=lambda v: f"{v:.6g}"))
+
+
 # -- predict and evaluate --------------------------------------------------
 
+_PREDICT_EXAMPLES = """\b
+Examples:
+  logitdescent predict --model logitdescent-out/model.json --data new.csv --out predictions.csv
+  logitdescent predict --model model.json --data new.parquet --out predictions.parquet --threshold 0.3
+  logitdescent predict --model model.json --data new.csv --out - | head
+"""
 
-@main.command()
+
+@main.command(epilog=_PREDICT_EXAMPLES + "\n" + _EXIT_CODES_HELP)
 @click.option("--model", "model_path", required=True, metavar="FILE", help="A model.json written by train.")
 @click.option("--data", required=True, metavar="FILE", help="CSV or Parquet file of examples.")
 @click.option("--out", default="predictions.csv", show_default=True, metavar="FILE",
-              help="Output CSV; '-' for stdout.")
+              help="Output file: Parquet for .parquet or .pq, CSV otherwise; '-' for CSV on stdout.")
+@click.option("--threshold", type=_Float(0, 1), default=None, metavar="P",
+              help="Two classes: predict the second class where its probability exceeds P "
+                   "(default: the model's stored threshold, else 0.5).")
+@click.option("--json", "json_out", is_flag=True,
+              help="Print a summary of the predictions as one JSON object on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
-def predict(model_path, data, out, quiet):
+def predict(model_path, data, out, threshold, json_out, quiet):
     """Write the predicted label and the class probabilities of every row.
 
-    Two classes: the columns prediction and probability (of the second,
-    positive class). More classes: prediction and proba_<label> for every
+    Columns are matched to the model's features by name, in any order;
+    columns it was not trained on (such as the target) are ignored and listed
+    once on stderr. The output holds prediction and proba_<label> for every
     class, in the model's order; each row's probabilities sum to 1.
-
-    Columns the model was not trained on (such as the target) are ignored when
-    the model knows its feature names.
     """
-    model = load_model(model_path)
-    X = _model_features(model, read_table(data))
-    predictions = _prediction_table(model, X)
-    csv = predictions.to_csv(index=False)
-    if out == "-":
-        click.echo(csv, nl=False)
-        return
-    atomic_write_bytes(out, csv.encode("utf-8"))
-    if not quiet:
-        classes = model.classes_
-        if classes.size == 2:
-            what = f"probability = P(y = {_label(classes[1])!r})"
-        else:
-            what = f"proba_<label> = P(y = label) for the {classes.size} classes"
+    if json_out and out == "-":
+        raise click.UsageError("--json and --out - both write to stdout; write the predictions to a file")
+    model = _load_model(model_path)
+    classes = model.classes_
+    if threshold is not None and classes.size != 2:
+        raise click.UsageError(f"--threshold applies to two classes; this model has {classes.size}")
+    if threshold is None:
+        threshold = _stored_threshold(model_path) if classes.size == 2 else None
+    X = _model_features(model, read_table(data), quiet=quiet)
+    predictions = _prediction_table(model, X, threshold)
+    parquet = out != "-" and Path(out).suffix.lower() in (".parquet", ".pq")
+    if parquet:
+        buffer = io.BytesIO()
+        predictions.to_parquet(buffer, index=False)
+        content = buffer.getvalue()
+    else:
+        content = predictions.to_csv(index=False).encode("utf-8")
+    where = _write_file(out, content)
+    counts = predictions["prediction"].value_counts()
+    report = {
+        "model": str(model_path), "data": str(data), "out": where, "n_predictions": len(predictions),
+        "classes": classes.tolist(), "threshold": threshold,
+        "counts": {str(_label(label)): int(counts.get(label, 0)) for label in classes},
+    }
+    if json_out:
+        _emit_json(report)
+    elif not quiet and out != "-":
+        what = (f"proba_<label> = P(y = label); predicted {_label(classes[1])!r} where "
+                f"P > {threshold:g}" if classes.size == 2 else
+                f"proba_<label> = P(y = label) for the {classes.size} classes")
         click.echo(f"Wrote {len(predictions)} predictions to {out} ({what})")
 
 
-@main.command()
+_EVALUATE_EXAMPLES = """\b
+Examples:
+  logitdescent evaluate --model logitdescent-out/model.json --data test.csv --target label
+  logitdescent evaluate --model model.json --data test.parquet --target label --plots eval-plots
+  logitdescent evaluate --model model.json --data test.csv --target label --json > scores.json
+"""
+
+
+@main.command(epilog=_EVALUATE_EXAMPLES + "\n" + _EXIT_CODES_HELP)
 @click.option("--model", "model_path", required=True, metavar="FILE", help="A model.json written by train.")
 @click.option("--data", required=True, metavar="FILE", help="CSV or Parquet file with features and labels.")
 @click.option("--target", required=True, metavar="COLUMN", help="The label column of --data.")
 @click.option("--out", default=None, metavar="FILE", help="Also write the metrics as JSON here.")
-def evaluate(model_path, data, target, out):
+@click.option("--plots", "plots_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="DIR", help="Write roc.png, precision_recall.png, confusion_matrix.png and (two "
+                                   "classes) calibration.png into DIR.")
+@click.option("--json", "json_out", is_flag=True, help="Print the metrics as one JSON object on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def evaluate(model_path, data, target, out, plots_dir, json_out, quiet):
     """Print accuracy, log-loss and ROC AUC of a saved model on labelled data.
 
     With more than two classes, ROC AUC is the macro average of each class
     against the rest; it is undefined unless every class appears in the data.
     """
-    model = load_model(model_path)
+    model = _load_model(model_path)
     features, y = split_target(read_table(data), target, source=Path(data).name)
     validate_known_labels(y, model.classes_)
-    scores = _scores(model, _model_features(model, features), y)
-    for name, value in scores.items():
-        click.echo(f"{name}: {_undefined_roc_auc(model.classes_) if value is None else f'{value:.6f}'}")
+    X = _model_features(model, features, quiet=quiet)
+    scores = _scores(model, X, y)
+    report = {"data": str(data), "n_examples": len(y), **scores}
+    pngs = render_evaluation(model, X, y, data_name=Path(data).name) if plots_dir is not None else None
     if out is not None:
-        atomic_write_bytes(out, _json_bytes({"data": str(data), "n_examples": len(y), **scores}))
+        _write_file(out, _json_bytes(report))
+    if pngs is not None:
+        _write_set(plots_dir, pngs)
+    if json_out:
+        _emit_json(report)
+    elif not quiet:
+        for name, value in scores.items():
+            click.echo(f"{name}: {_undefined_roc_auc(model.classes_) if value is None else f'{value:.6f}'}")
+        if pngs is not None:
+            click.echo("Wrote " + ", ".join(str(plots_dir / name) for name in pngs))
 
 
 # -- explain ---------------------------------------------------------------
@@ -559,18 +1209,31 @@ _EXPLAIN_W = (0.5, -0.25)
 _EXPLAIN_B = 0.1
 _EXPLAIN_FEATURES = ("mean radius", "mean texture")
 
+_EXPLAIN_EXAMPLES = """\b
+Examples:
+  logitdescent explain
+  logitdescent explain --examples 8 --seed 3
+  logitdescent explain --iterations 5 --learning-rate 0.5
+"""
 
-@main.command()
+
+@main.command(epilog=_EXPLAIN_EXAMPLES + "\n" + _EXIT_CODES_HELP)
 @click.option("--examples", "m", type=click.IntRange(2, 50), default=5, show_default=True,
               help="How many examples to loop over.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Which examples (stratified draw).")
-def explain(m, seed):
+@click.option("--iterations", type=click.IntRange(0, 1000), default=0, show_default=True, metavar="K",
+              help="Then show K gradient-descent updates of w and b.")
+@click.option("--learning-rate", type=_Float(min=0, min_open=True), default=1.0, show_default=True,
+              help="The alpha of those updates.")
+def explain(m, seed, iterations, learning_rate):
     """One step of the lecture's for-loop next to the vectorized kernel.
 
     On a few standardized examples with two features, prints z, a, L and dz
     per example, then J, dw and db from the loop
     (logitdescent.reference.loss_and_grad) and from the vectorized
-    logitdescent.loss_and_grad, and checks that they agree.
+    logitdescent.loss_and_grad, and checks that they agree. With
+    --iterations K, continues with K updates w := w - alpha dw,
+    b := b - alpha db, printing J, w and b after each.
     """
     X, y = _explain_slice(m, seed)
     w, b = list(_EXPLAIN_W), _EXPLAIN_B
@@ -599,9 +1262,31 @@ def explain(m, seed):
         click.echo(f"{name:>4} {loop_value:>22.15f} {float(vec_value):>22.15f}")
     gap = max(abs(loop_value - float(vec_value)) for _, loop_value, vec_value in rows)
     if gap > 1e-12:
-        raise click.ClickException(f"the loop and the vectorized kernel disagree by {gap:.3g}")
+        raise _Failure(f"the loop and the vectorized kernel disagree by {gap:.3g}")
     click.echo(f"\nLargest difference {gap:.1e}: the loop and the vectorized code agree.")
     click.echo("J = mean of L, dw = X^T dz / m, db = mean of dz, with dz = a - y.")
+    if iterations:
+        _explain_updates(X, y, w, b, iterations, learning_rate)
+
+
+def _explain_updates(X, y, w, b, iterations, alpha):
+    """K updates of w and b by the loop, each checked against the kernel's."""
+    click.echo(f"\nGradient descent, alpha = {alpha:g}: w := w - alpha dw, b := b - alpha db")
+    click.echo(f"{'iter':>4} {'J before':>12} {'dw1':>10} {'dw2':>10} {'db':>10} {'w1':>10} {'w2':>10} {'b':>10}")
+    gap = 0.0
+    for k in range(1, iterations + 1):
+        J, dw, db = reference.loss_and_grad(w, b, X.tolist(), y.tolist())
+        J_vec, dw_vec, db_vec = loss_and_grad(np.array(w), b, X, y)
+        gap = max(gap, abs(J - J_vec), *np.abs(np.asarray(dw) - dw_vec), abs(db - float(db_vec)))
+        w = [w_j - alpha * dw_j for w_j, dw_j in zip(w, dw)]
+        b = b - alpha * db
+        click.echo(f"{k:>4} {J:>12.8f} {dw[0]:>10.6f} {dw[1]:>10.6f} {db:>10.6f} {w[0]:>10.6f} "
+                   f"{w[1]:>10.6f} {b:>10.6f}")
+    if gap > 1e-12:
+        raise _Failure(f"the loop and the vectorized kernel disagree by {gap:.3g}")
+    J_end = reference.loss_and_grad(w, b, X.tolist(), y.tolist())[0]
+    click.echo(f"After {iterations} updates J = {J_end:.8f}; loop and kernel agreed at every step "
+               f"(largest difference {gap:.1e}).")
 
 
 def _explain_slice(m, seed):
@@ -611,3 +1296,107 @@ def _explain_slice(m, seed):
         X[list(_EXPLAIN_FEATURES)], y, train_size=m, stratify=y, random_state=seed
     )
     return StandardScaler().fit_transform(X_small), y_small.to_numpy(dtype=np.float64)
+
+
+# -- bench -----------------------------------------------------------------
+
+
+@main.group(epilog=_EXIT_CODES_HELP)
+def bench():
+    """The lecture's demonstrations, timed on this machine.
+
+    \b
+    Examples:
+      logitdescent bench vectorization
+      logitdescent bench vectorization --examples 2000 --features 10 --json
+    """
+
+
+@bench.command(epilog="""\b
+Examples:
+  logitdescent bench vectorization
+  logitdescent bench vectorization --size 100000 --examples 1000 --features 5
+  logitdescent bench vectorization --json
+""")
+@click.option("--size", type=click.IntRange(1, 10**8), default=1_000_000, show_default=True,
+              help="Elements of the dot product.")
+@click.option("--examples", type=click.IntRange(1, 10**7), default=10_000, show_default=True,
+              help="Rows m of the gradient-descent data.")
+@click.option("--features", type=click.IntRange(1, 10**4), default=20, show_default=True,
+              help="Columns n of the gradient-descent data.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random data.")
+@click.option("--json", "json_out", is_flag=True, help="Print the timings as one JSON object on stdout.")
+def vectorization(size, examples, features, seed, json_out):
+    """A for-loop against vectorized code: a dot product, then one gradient-descent step.
+
+    First the lecture's demonstration: the dot product of two random vectors
+    of --size elements as a Python for-loop and as numpy.dot. Then one
+    iteration of gradient descent on random data of --examples x --features:
+    the lecture's literal loop (logitdescent.reference) against the
+    vectorized kernel (logitdescent.loss_and_grad). Prints both times and the
+    speed-up, and fails (exit status 1) if the two results differ.
+    """
+    rng = np.random.default_rng(seed)
+    a, b = rng.random(size), rng.random(size)
+    a_list, b_list = a.tolist(), b.tolist()
+
+    def loop_dot():
+        c = 0.0
+        for i in range(size):
+            c += a_list[i] * b_list[i]
+        return c
+
+    loop_c, loop_s = _timed(loop_dot, repeat=1)
+    vec_c, vec_s = _timed(lambda: float(np.dot(a, b)), repeat=5)
+    # Different summation orders: agreement to rounding, relative to the sum.
+    dot_gap = abs(loop_c - vec_c) / abs(vec_c)
+
+    X = rng.standard_normal((examples, features))
+    y = (rng.random(examples) < 0.5).astype(np.float64)
+    w0, b0, alpha = rng.standard_normal(features) * 0.1, 0.0, 0.1
+    X_list, y_list, w_list = X.tolist(), y.tolist(), w0.tolist()
+
+    def loop_step():
+        J, dw, db = reference.loss_and_grad(w_list, b0, X_list, y_list)
+        return J, np.array([w - alpha * d for w, d in zip(w_list, dw)]), b0 - alpha * db
+
+    def vectorized_step():
+        J, dw, db = loss_and_grad(w0, b0, X, y)
+        return float(J), w0 - alpha * dw, b0 - alpha * float(db)
+
+    warm_up()
+    (J_loop, w_loop, b_loop), step_loop_s = _timed(loop_step, repeat=1)
+    (J_vec, w_vec, b_vec), step_vec_s = _timed(vectorized_step, repeat=5)
+    step_gap = max(abs(J_loop - J_vec), float(np.max(np.abs(w_loop - w_vec))), abs(b_loop - b_vec))
+    report = {
+        "dot": {"size": size, "loop_s": loop_s, "vectorized_s": vec_s, "speedup": loop_s / vec_s,
+                "loop_value": loop_c, "vectorized_value": vec_c, "relative_difference": dot_gap},
+        "gradient_step": {"examples": examples, "features": features, "loop_s": step_loop_s,
+                          "vectorized_s": step_vec_s, "speedup": step_loop_s / step_vec_s,
+                          "cost": J_vec, "max_difference": step_gap},
+        "agree": bool(dot_gap <= 1e-9 and step_gap <= 1e-9),
+    }
+    if json_out:
+        _emit_json(report)
+    else:
+        click.echo(f"Dot product of {size:,} elements")
+        click.echo(f"  for-loop:   {loop_s * 1e3:10.3f} ms   c = {loop_c:.10f}")
+        click.echo(f"  vectorized: {vec_s * 1e3:10.3f} ms   c = {vec_c:.10f}")
+        click.echo(f"  speed-up:   {loop_s / vec_s:10.1f}x")
+        click.echo(f"One gradient-descent iteration, m = {examples:,} examples, n = {features} features")
+        click.echo(f"  for-loop (reference):   {step_loop_s * 1e3:10.3f} ms   J = {J_loop:.12f}")
+        click.echo(f"  vectorized (kernel):    {step_vec_s * 1e3:10.3f} ms   J = {J_vec:.12f}")
+        click.echo(f"  speed-up:               {step_loop_s / step_vec_s:10.1f}x")
+        click.echo(f"Largest difference of J, w, b after the step: {step_gap:.1e}")
+    if not report["agree"]:
+        raise _Failure(f"the loop and the vectorized code disagree (dot {dot_gap:.3g}, step {step_gap:.3g})")
+
+
+def _timed(function, repeat):
+    """``(result, best seconds of repeat runs)``."""
+    best = math.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - start)
+    return result, best

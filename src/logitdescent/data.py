@@ -17,7 +17,9 @@ from sklearn.utils.multiclass import type_of_target
 
 __all__ = [
     "BUILTIN_DATASETS",
+    "MAX_MAGNITUDE",
     "DataError",
+    "check_magnitude",
     "features_for_model",
     "load_builtin",
     "load_dataset",
@@ -29,6 +31,15 @@ __all__ = [
 ]
 
 BUILTIN_DATASETS = ("breast_cancer",)
+
+#: The largest feature magnitude training accepts. Standardizing sums squares
+#: of the values over all rows: below 1e100 that sum stays far from float64's
+#: 1.8e308 for any number of rows, while values near 1e154 already overflow to
+#: inf and turn the scale (and the coefficients) into nonsense.
+MAX_MAGNITUDE = 1e100
+
+# Delimiters a CSV file written by another tool may use instead of a comma.
+_OTHER_DELIMITERS = (";", "\t", "|")
 
 # How many column names or labels an error message lists before "...": enough
 # to spot a typo, short enough to stay on one line.
@@ -83,7 +94,8 @@ def read_table(path):
     ----------
     path : str or path-like
         ``*.csv`` (optionally compressed, e.g. ``*.csv.gz``), ``*.parquet`` or
-        ``*.pq``. The first CSV row holds the column names.
+        ``*.pq``. The first CSV row holds the column names; a UTF-8 byte
+    order mark before it is dropped.
 
     Returns
     -------
@@ -93,7 +105,9 @@ def read_table(path):
     Raises
     ------
     DataError
-        If the file is missing, unreadable, of an unknown type, or empty.
+        If the file is missing, unreadable, of an unknown type, or empty; if
+        two columns share a name; or if a CSV file is evidently delimited by
+        something other than commas.
     """
     path = Path(path)
     if not path.exists():
@@ -117,13 +131,43 @@ def read_table(path):
         raise DataError(f"cannot read {str(path)!r}: {reason}; check that the file is valid") from exc
     # Parquet allows non-string column names; scikit-learn only tracks string ones.
     frame.columns = [str(c) for c in frame.columns]
+    if reader is _read_csv:
+        _check_delimiter(frame, path)
     return frame
+
+
+def _read_csv(path):
+    # utf-8-sig: a byte order mark (Excel writes one) would otherwise become
+    # part of the first column's name.
+    frame = pd.read_csv(path, encoding="utf-8-sig")
+    # pandas renames a repeated header "x" to "x.1" silently; the raw first
+    # row tells whether the file itself repeats a name.
+    header = pd.read_csv(path, encoding="utf-8-sig", header=None, nrows=1, dtype=str).iloc[0].tolist()
+    repeated = sorted({str(name) for name in header if header.count(name) > 1})
+    if repeated:
+        raise DataError(
+            f"data file {str(path)!r} repeats the column name(s) {_listing(repeated)}; "
+            "give every column a unique name"
+        )
+    return frame
+
+
+def _check_delimiter(frame, path):
+    if frame.shape[1] != 1:
+        return
+    name = frame.columns[0]
+    for delimiter in _OTHER_DELIMITERS:
+        if delimiter in name:
+            raise DataError(
+                f"data file {str(path)!r} reads as a single column {name!r}: it looks delimited by "
+                f"{delimiter!r}, but CSV files must be comma-separated; convert it"
+            )
 
 
 def _reader_for(path):
     suffixes = [s.lower() for s in path.suffixes]
     if ".csv" in suffixes:
-        return pd.read_csv
+        return _read_csv
     if suffixes and suffixes[-1] in (".parquet", ".pq"):
         return pd.read_parquet
     raise DataError(
@@ -222,6 +266,43 @@ def validate_features(X):
     floats = X.select_dtypes(include="floating")
     infinite = pd.Series(np.isinf(floats.to_numpy(dtype=np.float64)).sum(axis=0), index=floats.columns)
     _check_no_missing(infinite, "infinite values", "replace or drop those rows")
+    return X
+
+
+def check_magnitude(X, limit=MAX_MAGNITUDE):
+    """Check that no feature is too large in magnitude to standardize safely.
+
+    Parameters
+    ----------
+    X : DataFrame of shape (m, n)
+        Numeric, finite features (see :func:`validate_features`).
+    limit : float, default=MAX_MAGNITUDE
+
+    Returns
+    -------
+    X : DataFrame of shape (m, n)
+        The same object, unchanged.
+
+    Raises
+    ------
+    DataError
+        Naming the first column with a value of magnitude above ``limit``
+        and that magnitude.
+    """
+    if X.shape[0] == 0:
+        return X
+    # max |x| never overflows, unlike the squares a variance sums.
+    numbers = X.select_dtypes(include="number")  # bool columns are 0/1
+    largest = numbers.abs().max(axis=0).astype(np.float64)
+    too_large = largest[largest > limit]
+    if not too_large.empty:
+        name, magnitude = too_large.index[0], float(too_large.iloc[0])
+        more = f" (and {len(too_large) - 1} more columns)" if len(too_large) > 1 else ""
+        raise DataError(
+            f"feature column {name!r} has values of magnitude {magnitude:.3g}{more}, beyond the "
+            f"{limit:.0e} that standardization handles without overflow; rescale the column "
+            "(e.g. express it in larger units)"
+        )
     return X
 
 
