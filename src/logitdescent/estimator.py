@@ -593,6 +593,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if first_call:
             if classes is None:
                 raise ValueError("classes must be given on the first call to partial_fit.")
+            _check_label_types(classes, "classes")
             classes = unique_labels(classes)
             if classes.size < 2:
                 raise ValueError(f"classes must hold at least 2 labels; got {classes!r}.")
@@ -772,11 +773,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         )
         with np.errstate(over="ignore", invalid="ignore"):  # overflow: refused just below
             Z = np.asarray(X @ self.coef_.T.astype(X.dtype)) + self.intercept_.astype(X.dtype)
-        if np.isnan(Z).any():  # the coefficients are finite: huge X made inf - inf
-            rows = np.flatnonzero(np.isnan(Z).reshape(Z.shape[0], -1).any(axis=1))
+            # Finite X and coefficients: an infinite or NaN score is an overflow,
+            # whose true value (even its sign, when terms cancel) is unknown.
+            bad = ~np.isfinite(Z).reshape(Z.shape[0], -1).all(axis=1)
+        if bad.any():
             raise ValueError(
-                f"the scores of X's row(s) {rows[:10].tolist()} are undefined (infinity minus infinity): "
-                "their values are too large for this model; rescale X as it was for fit."
+                f"the scores of X's row(s) {np.flatnonzero(bad)[:10].tolist()} overflow {Z.dtype} "
+                "(X w + b is not finite): their values are too large for this model; rescale X as it was for fit."
             )
         return Z.ravel() if self.coef_.shape[0] == 1 else Z
 
@@ -834,6 +837,11 @@ def _check_given(X, y=False):
         )
     if y is None or y is False:
         return  # scikit-learn's message for a missing y names it already
+    _check_label_types(y, "y")
+
+
+def _check_label_types(y, name):
+    """Refuse labels ``y`` (the argument ``name``) that hold None or mix strings with other types."""
     values = y if isinstance(y, (list, tuple)) else None
     if values is None:
         dtype = getattr(y, "dtype", None)
@@ -846,7 +854,7 @@ def _check_given(X, y=False):
     if type(None) in types:
         index = next(i for i, v in enumerate(values) if v is None)
         raise ValueError(
-            f"y holds None (a missing label) at index {index}; every example needs a label: "
+            f"{name} holds None (a missing label) at index {index}; every example needs a label: "
             "drop the unlabelled rows or give them one."
         )
     strings = [t for t in types if issubclass(t, (str, bytes))]
@@ -854,7 +862,7 @@ def _check_given(X, y=False):
         string = next(v for v in values if isinstance(v, (str, bytes)))
         other = next(v for v in values if not isinstance(v, (str, bytes)))
         raise ValueError(
-            f"y mixes strings and non-strings (e.g. {string!r} and {other!r} of type "
+            f"{name} mixes strings and non-strings (e.g. {string!r} and {other!r} of type "
             f"{type(other).__name__}); labels must be all strings or all numbers: convert them, "
             "e.g. y = [str(label) for label in y]."
         )
@@ -869,7 +877,9 @@ def _check_weights(sample_weight):
             f"sample_weight must be non-negative; got {negative.size} negative weight(s), the first "
             f"{float(sample_weight[first]):g} at index {first}. Drop those examples or give them weight 0."
         )
-    if not np.isfinite(np.sum(sample_weight, dtype=np.float64)):
+    with np.errstate(over="ignore"):  # an overflowing sum: refused just below
+        total = np.sum(sample_weight, dtype=np.float64)
+    if not np.isfinite(total):
         raise ValueError(
             "sample_weight sums to infinity; divide every weight by the same constant "
             "(the fit does not change)."

@@ -19,6 +19,8 @@ and the intercepts never penalized. ``lower <= W <= upper`` optionally.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, softmax
@@ -188,15 +190,13 @@ class LinearObjective:
             return cached[1], cached[2].copy()
         self.n_evals += 1
         W, b = self.split(theta)
-        if self._check_finite:  # NaN in X warns in NumPy's matmul: the error below says it better
-            with np.errstate(invalid="ignore", over="ignore"):
-                J, dW, db = self._kernel_loss_grad(W, b)
-        else:
+        # NaN in X (or overflow) warns in NumPy's matmul: the error below says it better.
+        with np.errstate(invalid="ignore", over="ignore") if self._check_finite else contextlib.nullcontext():
             J, dW, db = self._kernel_loss_grad(W, b)
-        if self.l2:  # the penalty here, not in the kernel: a mini-batch keeps the full data's
-            W64 = np.asarray(W, dtype=np.float64)
-            J += 0.5 * self.l2 * float(np.sum(W64 * W64))
-            dW = dW + self.l2 * W64
+            if self.l2:  # the penalty here, not in the kernel: a mini-batch keeps the full data's
+                W64 = np.asarray(W, dtype=np.float64)
+                J += 0.5 * self.l2 * float(np.sum(W64 * W64))
+                dW = dW + self.l2 * W64
         grad = self._theta_from_parts(dW, db)
         if self._check_finite:
             name = self._check_finite if isinstance(self._check_finite, str) else None
