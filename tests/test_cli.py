@@ -1,5 +1,7 @@
 """Tests of the ``logitdescent`` command line, end to end in temporary folders."""
 
+import contextlib
+import io
 import json
 import shutil
 import subprocess
@@ -366,14 +368,17 @@ def test_predict_writes_labels_and_probabilities(trained, cancer_csv, tmp_path):
     result = invoke("predict", "--model", model_path, "--data", cancer_csv, "--out", out)
     assert result.exit_code == 0, result.output
     predictions = pd.read_csv(out)
-    assert list(predictions.columns) == ["prediction", "probability"]
+    assert list(predictions.columns) == ["prediction", "proba_0", "proba_1"]
     model = load_model(model_path)
     # The same input as the command's (the memory layout of X decides the
     # summation order of X @ w, hence the last bit of the scores).
     X = pd.read_csv(cancer_csv)[model.feature_names_in_]
     np.testing.assert_array_equal(predictions["prediction"], model.predict(X))
     # CSV floats are written with repr: the probabilities come back exactly.
-    np.testing.assert_array_equal(predictions["probability"], model.predict_proba(X)[:, 1])
+    np.testing.assert_array_equal(predictions[["proba_0", "proba_1"]], model.predict_proba(X))
+    # The target column is the one extra column, named once on stderr.
+    assert result.stderr.splitlines() == [
+        "logitdescent: note: ignoring 1 column(s) the model was not trained on: 'diagnosis'"]
 
 
 def test_predict_with_a_model_fitted_without_feature_names(tmp_path):
@@ -387,7 +392,7 @@ def test_predict_with_a_model_fitted_without_feature_names(tmp_path):
     assert len(result.stdout.splitlines()) == 5
     wide = write(tmp_path, "wide.csv", {"p": X[:, 0], "q": X[:, 1], "r": X[:, 0]})
     result = invoke("predict", "--model", model, "--data", wide, "--out", "-")
-    assert_one_line_error(result, 1)
+    assert_one_line_error(result, 2)
     assert "has 3 feature columns but the model expects 2" in result.stderr
 
 
@@ -395,7 +400,7 @@ def test_predict_to_stdout(trained, cancer_csv):
     result = invoke("predict", "--model", trained[0] / "model.json", "--data", cancer_csv, "--out", "-")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0] == "prediction,probability" and len(lines) == 570
+    assert lines[0] == "prediction,proba_0,proba_1" and len(lines) == 570
 
 
 def test_evaluate_prints_and_writes_metrics(trained, cancer_csv, tmp_path):
@@ -492,7 +497,7 @@ def test_bad_train_data_is_one_line_and_clobbers_nothing(tmp_path, previous_run,
     before = snapshot(previous_run)
     data = write(tmp_path, "a.csv", content)
     result = invoke("train", "--out", previous_run, "--data", data, "--target", "y")
-    assert_one_line_error(result, 1)
+    assert_one_line_error(result, 2)  # bad input
     assert snapshot(previous_run) == before
 
 
@@ -579,7 +584,7 @@ def test_bad_predict_input_is_one_line(tmp_path, trained, cancer_csv, make_pair)
     model, data = make_pair(tmp_path, trained[0] / "model.json", cancer_csv)
     out = tmp_path / "predictions.csv"
     result = invoke("predict", "--model", model, "--data", data, "--out", out)
-    assert_one_line_error(result, 1)
+    assert_one_line_error(result, 2)  # bad input
     assert not out.exists()
 
 
@@ -595,7 +600,7 @@ def test_bad_evaluate_input_is_one_line(trained, cancer_csv, tmp_path, target, m
     out = tmp_path / "eval.json"
     result = invoke("evaluate", "--model", trained[0] / "model.json", "--data", cancer_csv,
                     "--target", target, "--out", out)
-    assert_one_line_error(result, 1)
+    assert_one_line_error(result, 2)
     assert message in result.stderr
     assert not out.exists()
 
@@ -611,9 +616,286 @@ def test_console_script_reports_errors_in_one_line(tmp_path):
         [script, "train", "--out", tmp_path, "--data", tmp_path / "absent.csv", "--target", "y"],
         capture_output=True, text=True, timeout=120,
     )
-    assert completed.returncode == 1
+    assert completed.returncode == 2  # bad input
     assert completed.stderr.splitlines() == [
         f"logitdescent: error: data file not found: {str(tmp_path / 'absent.csv')!r}; check the path"
     ]
     assert completed.stdout == ""
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the lecture's demonstrations ------------------------------------------
+
+
+def test_bench_vectorization_results_agree():
+    result = invoke("bench", "vectorization", "--size", 20000, "--examples", 300, "--features", 4, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    dot, step = report["dot"], report["gradient_step"]
+    assert report["agree"] is True
+    assert dot["size"] == 20000 and dot["relative_difference"] <= 1e-12
+    assert dot["loop_value"] == pytest.approx(dot["vectorized_value"], rel=1e-12)
+    assert step["max_difference"] <= 1e-12 and (step["examples"], step["features"]) == (300, 4)
+    assert dot["speedup"] == pytest.approx(dot["loop_s"] / dot["vectorized_s"])
+    assert dot["loop_s"] > 0 and step["loop_s"] > 0
+    # The human-readable form names both times and the speed-up.
+    text = invoke("bench", "vectorization", "--size", 1000, "--examples", 50, "--features", 3).stdout
+    assert "for-loop" in text and "vectorized" in text and text.count("speed-up") == 2
+
+
+def test_several_learning_rates_give_several_curves(tmp_path, monkeypatch):
+    import logitdescent.cli as cli
+
+    drawn = []
+    real = cli.render_learning_curves
+    monkeypatch.setattr(cli, "render_learning_curves", lambda curves, **kw: drawn.append(curves) or real(curves, **kw))
+    result = invoke("train", "--out", tmp_path, "--learning-rate", "1", "0.1", "1e4", "--max-iter", "40",
+                    "--tol", "0", "--print-every", "0")
+    assert result.exit_code == 0, result.output
+    (curves,) = drawn
+    assert len(curves) == 3
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    rates = metrics["learning_rates"]
+    assert [r["learning_rate"] for r in rates] == [1.0, 0.1, 1e4]
+    assert [r["diverged"] for r in rates] == [False, False, True]
+    assert [diverged for _, _, diverged in curves] == [False, False, True]
+    # Each rate's accuracies are in its legend label and in metrics.json.
+    for (label, curve, _), rate in zip(curves, rates):
+        assert f"train acc {rate['train_accuracy']:.3f}" in label and f"test acc {rate['test_accuracy']:.3f}" in label
+        assert len(curve) == rate["n_iter"] + 1
+    assert rates[0]["n_iter"] == rates[1]["n_iter"] == 40
+    # The model saved is the lowest final cost's; the diverging rate is named on stderr.
+    assert metrics["learning_rate"] == 1.0 and metrics["final_cost"] == rates[0]["final_cost"]
+    assert "--learning-rate 10000 diverged" in result.stderr
+    assert load_model(tmp_path / "model.json").named_steps["classifier"].learning_rate == 1.0
+
+
+def test_several_learning_rates_need_gd(tmp_path):
+    result = invoke("train", "--out", tmp_path, "--learning-rate", "0.1", "0.01", "--solver", "lbfgs")
+    assert_one_line_error(result, 2)
+    assert "use --solver gd" in result.stderr and list(tmp_path.iterdir()) == []
+
+
+def test_a_single_diverging_rate_fails_and_writes_nothing(previous_run):
+    before = snapshot(previous_run)
+    result = invoke("train", "--out", previous_run, "--solver", "gd", "--learning-rate", "1e300")
+    assert_one_line_error(result, 1)
+    assert "gradient descent diverged" in result.stderr
+    assert snapshot(previous_run) == before
+
+
+def test_explain_iterations_shows_the_updates():
+    result = invoke("explain", "--examples", 6, "--iterations", 3, "--learning-rate", 0.5)
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.stdout.splitlines()]
+    start = next(i for i, row in enumerate(rows) if row[:2] == ["iter", "J"])
+    updates = rows[start + 1:start + 4]
+    assert [int(row[0]) for row in updates] == [1, 2, 3]
+    costs = [float(row[1]) for row in updates]
+    assert costs[0] > costs[1] > costs[2]  # a small enough step lowers J
+    # Each w, b is the previous one minus alpha times the printed gradient.
+    w1 = 0.5 - 0.5 * float(updates[0][2])
+    assert float(updates[0][5]) == pytest.approx(w1, abs=1e-6)
+    assert "loop and kernel agreed at every step" in result.stdout
+
+
+# -- plots -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_feature_csv(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2)) * [3, 10] + [50, 200]
+    y = np.where((X[:, 0] - 50) / 3 - (X[:, 1] - 200) / 10 + rng.normal(size=200) > 0, "yes", "no")
+    path = tmp_path_factory.mktemp("two") / "two.csv"
+    pd.DataFrame({"height": X[:, 0], "weight": X[:, 1], "label": y}).to_csv(path, index=False)
+    return path
+
+
+def test_two_features_draw_the_decision_boundary(tmp_path, two_feature_csv):
+    result = invoke("train", "--data", two_feature_csv, "--target", "label", "--out", tmp_path, "-q")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "decision_boundary.png").read_bytes().startswith(PNG_MAGIC)
+    # Data with more features draws none, and a later run into the same folder removes the stale one.
+    assert invoke("train", "--out", tmp_path, "-q").exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(OUTPUTS)
+
+
+def test_evaluate_plots(trained, iris_trained, iris_csv, tmp_path):
+    X, y = load_builtin()
+    data = write(tmp_path, "labelled.csv", X.assign(label=y))
+    result = invoke("evaluate", "--model", trained[0] / "model.json", "--data", data,
+                    "--target", "label", "--plots", tmp_path / "binary")
+    assert result.exit_code == 0, result.output
+    names = ["calibration.png", "confusion_matrix.png", "precision_recall.png", "roc.png"]
+    assert sorted(p.name for p in (tmp_path / "binary").iterdir()) == names
+    assert all((tmp_path / "binary" / n).read_bytes().startswith(PNG_MAGIC) for n in names)
+    result = invoke("evaluate", "--model", iris_trained[0] / "model.json", "--data", iris_csv,
+                    "--target", "species", "--plots", tmp_path / "multi")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "multi").iterdir()) == names[1:]  # calibration is binary
+
+
+# -- machine-readable output -------------------------------------------------
+
+
+def test_train_json_is_metrics_json(tmp_path):
+    result = invoke("train", "--out", tmp_path, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == json.loads((tmp_path / "metrics.json").read_text())
+    assert len(result.stdout.splitlines()) == 1
+    assert "Cost after iteration 0" in result.stderr  # messages moved to stderr
+
+
+def test_evaluate_json_matches_out(trained, cancer_csv, tmp_path):
+    out = tmp_path / "eval.json"
+    result = invoke("evaluate", "--model", trained[0] / "model.json", "--data", cancer_csv,
+                    "--target", "diagnosis", "--out", out, "--json", "-q")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == json.loads(out.read_text())
+    assert json.loads(result.stdout)["n_examples"] == 569
+
+
+def test_predict_json_summary(trained, cancer_csv, tmp_path):
+    out = tmp_path / "p.csv"
+    result = invoke("predict", "--model", trained[0] / "model.json", "--data", cancer_csv, "--out", out,
+                    "--json", "-q")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    predictions = pd.read_csv(out)
+    assert report["n_predictions"] == len(predictions) == 569 and report["threshold"] == 0.5
+    assert report["counts"] == {str(k): int(v) for k, v in predictions["prediction"].value_counts().items()}
+
+
+def test_predict_matches_columns_by_name_in_any_order(trained, cancer_csv, tmp_path):
+    frame = pd.read_csv(cancer_csv)
+    shuffled = frame[list(reversed(frame.columns))].assign(id=np.arange(len(frame)))
+    data = write(tmp_path, "shuffled.parquet", None)
+    shuffled.to_parquet(data)
+    out = tmp_path / "p.parquet"
+    result = invoke("predict", "--model", trained[0] / "model.json", "--data", data, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("\n") == 1 and "'diagnosis', 'id'" in result.stderr
+    expected = pd.read_csv(cancer_csv)
+    reference_run = invoke("predict", "--model", trained[0] / "model.json", "--data", cancer_csv, "--out", "-")
+    pd.testing.assert_frame_equal(pd.read_parquet(out), pd.read_csv(io.StringIO(reference_run.stdout)))
+    assert len(expected) == len(pd.read_parquet(out))
+    # A missing column is named.
+    few = write(tmp_path, "few.csv", frame.drop(columns=["mean radius"]))
+    result = invoke("predict", "--model", trained[0] / "model.json", "--data", few, "--out", "-")
+    assert_one_line_error(result, 2)
+    assert "'mean radius'" in result.stderr
+
+
+def test_predict_threshold(trained, cancer_csv):
+    model = trained[0] / "model.json"
+    default = pd.read_csv(io.StringIO(invoke("predict", "--model", model, "--data", cancer_csv, "--out", "-").stdout))
+    strict = pd.read_csv(io.StringIO(invoke("predict", "--model", model, "--data", cancer_csv, "--out", "-",
+                                            "--threshold", "0.99").stdout))
+    np.testing.assert_array_equal(default["prediction"], np.where(default["proba_1"] > 0.5, 1, 0))
+    np.testing.assert_array_equal(strict["prediction"], np.where(strict["proba_1"] > 0.99, 1, 0))
+    assert (strict["prediction"] == 1).sum() < (default["prediction"] == 1).sum()
+
+
+# -- interrupt and resume ----------------------------------------------------
+
+
+def test_resume_reaches_the_uninterrupted_coefficients(tmp_path, monkeypatch):
+    flags = ["--solver", "gd", "--learning-rate", "0.5", "--max-iter", "300", "--tol", "0", "-q"]
+    assert invoke("train", "--out", tmp_path / "whole", *flags).exit_code == 0
+    whole = load_model(tmp_path / "whole" / "model.json").named_steps["classifier"]
+
+    # Interrupt the checkpointed run at iteration 120 (what Ctrl-C raises).
+    import logitdescent.cli as cli
+
+    real = cli._progress
+
+    @contextlib.contextmanager
+    def interrupting(*args, **kwargs):
+        with real(*args, **kwargs) as callback:
+            def stop(iteration, cost):
+                if iteration == 120:
+                    raise KeyboardInterrupt
+                callback(iteration, cost)
+            yield stop
+
+    monkeypatch.setattr(cli, "_progress", interrupting)
+    monkeypatch.setattr(cli._Checkpointer, "FIRST_SEGMENT", 7)
+    run = tmp_path / "run"
+    result = invoke("train", "--out", run, "--checkpoint", "--checkpoint-every", "0", *flags)
+    assert_one_line_error(result, 130)
+    assert "--resume" in result.stderr
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint.json"]
+    saved = json.loads((run / "checkpoint.json").read_text())
+    assert saved["converged"] is False and 0 < saved["n_iter"] < 120
+    monkeypatch.setattr(cli, "_progress", real)
+
+    result = invoke("train", "--resume", run, "-q")
+    assert result.exit_code == 0, result.output
+    resumed = load_model(run / "model.json").named_steps["classifier"]
+    np.testing.assert_allclose(resumed.coef_, whole.coef_, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(resumed.intercept_, whole.intercept_, rtol=0, atol=1e-10)
+    assert resumed.n_iter_ == whole.n_iter_ == 300
+    np.testing.assert_allclose(resumed.loss_curve_, whole.loss_curve_, rtol=1e-12)
+    assert "checkpoint.json" not in {p.name for p in run.iterdir()}  # spent
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["resumed_from_iteration"] == saved["n_iter"]
+
+
+def test_resume_lbfgs_reaches_the_same_optimum(tmp_path, monkeypatch, two_feature_csv):
+    import logitdescent.cli as cli
+
+    # L-BFGS's curvature pairs are lost at each link of the chain: the same
+    # optimum, not the same path, on a well-conditioned problem at a tight tol.
+    flags = ["--data", two_feature_csv, "--target", "label", "--solver", "lbfgs", "--tol", "1e-12",
+             "--max-iter", "2000", "-q"]
+    assert invoke("train", "--out", tmp_path / "whole", *flags).exit_code == 0
+    monkeypatch.setattr(cli._Checkpointer, "FIRST_SEGMENT", 3)
+    result = invoke("train", "--out", tmp_path / "chain", "--checkpoint", "--checkpoint-every", "0", *flags)
+    assert result.exit_code == 0, result.output
+    whole = load_model(tmp_path / "whole" / "model.json").named_steps["classifier"]
+    chain = load_model(tmp_path / "chain" / "model.json").named_steps["classifier"]
+    # Each run stops within its own stopping precision of the optimum (a few
+    # 1e-10 here), so the two agree to that, not bit for bit.
+    assert chain.converged_ and whole.converged_
+    np.testing.assert_allclose(chain.coef_, whole.coef_, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(chain.intercept_, whole.intercept_, rtol=0, atol=1e-8)
+
+
+def test_resume_refuses_flags_and_missing_checkpoints(tmp_path):
+    result = invoke("train", "--resume", tmp_path, "--solver", "gd")
+    assert_one_line_error(result, 2)
+    assert "leave out --solver" in result.stderr
+    result = invoke("train", "--resume", tmp_path)
+    assert_one_line_error(result, 2)
+    assert "no checkpoint.json" in result.stderr
+
+
+# -- --summary -----------------------------------------------------------------
+
+
+def test_summary_needs_c_inf(previous_run):
+    before = snapshot(previous_run)
+    result = invoke("train", "--out", previous_run, "--summary")
+    assert_one_line_error(result, 2)
+    assert "add --C inf" in result.stderr
+    assert snapshot(previous_run) == before
+
+
+def test_summary_on_the_original_scale_matches_statsmodels(tmp_path, two_feature_csv):
+    import statsmodels.api as sm
+
+    result = invoke("train", "--data", two_feature_csv, "--target", "label", "--out", tmp_path,
+                    "--C", "inf", "--summary", "--tol", "1e-10", "--print-every", "0")
+    assert result.exit_code == 0, result.output
+    assert "original feature scale" in result.stdout
+    table = pd.read_csv(tmp_path / "summary.csv", index_col=0)
+    assert list(table.index) == ["height", "weight", "intercept"]
+    frame = pd.read_csv(two_feature_csv)
+    X_train, _, y_train, _ = train_test_split(frame[["height", "weight"]], frame["label"], test_size=0.25,
+                                              random_state=0, stratify=frame["label"])
+    fit = sm.Logit((y_train == "yes").astype(float), sm.add_constant(X_train)).fit(disp=0, tol=1e-12)
+    order = ["height", "weight", "const"]
+    np.testing.assert_allclose(table["coef"], fit.params[order], rtol=1e-6)
+    np.testing.assert_allclose(table["std_err"], fit.bse[order], rtol=1e-6)
+    np.testing.assert_allclose(table["p_value"], fit.pvalues[order], rtol=1e-5)

@@ -381,7 +381,7 @@ def _stored_threshold(path):
     holds ``"metadata": {"decision_threshold": t}`` is read, so that files of
     a format that adds the slot work unchanged.
     """
-    with contextlib.suppress(OSError, ValueError, AttributeError, TypeError):
+    with contextlib.suppress(OSError, ValueError, LookupError, TypeError):
         value = json.loads(Path(path).read_bytes())["metadata"]["decision_threshold"]
         if isinstance(value, (int, float)) and 0 <= value <= 1:
             return float(value)
@@ -414,9 +414,9 @@ def _write_file(out, data, option="--out"):
     ``option``.
     """
     if str(out) == "-":
-        stream = click.get_binary_stream("stdout")
-        stream.write(data)
-        stream.flush()
+        sys.stdout.flush()  # text already echoed goes first
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
         return "stdout"
     path = Path(out)
     if path.is_dir():
