@@ -22,6 +22,7 @@ from sklearn.utils import check_array
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight
 
+from ._blas import blas_context
 from .objective import LogisticObjective, SoftmaxObjective
 from .solvers import SOLVERS, choose_solver, warn_not_converged
 from .solvers import cd
@@ -207,14 +208,15 @@ def logistic_path(
     for i in np.argsort(Cs, kind="stable"):
         objective = make(float(Cs[i]))
         name = choose_solver(objective) if solver == "auto" else solver
-        if name == "newton-cd":
-            # Sequential strong rule: keep |g_j| >= 2 l1_new - l1_old, i.e. a
-            # margin of l1_old / l1_new - 1 = C_new / C_old - 1 below l1_new.
-            margin = None if previous_C is None else min(1.0, Cs[i] / previous_C - 1.0)
-            result = cd.minimize(objective, theta, max_iter=max_iter, tol=tol, screen=screen,
-                                 first_margin=margin, columns=columns)
-        else:
-            result = SOLVERS[name](objective, theta, max_iter=max_iter, tol=tol)
+        with blas_context(objective, name):  # the estimator's BLAS thread policy, per fit
+            if name == "newton-cd":
+                # Sequential strong rule: keep |g_j| >= 2 l1_new - l1_old, i.e. a
+                # margin of l1_old / l1_new - 1 = C_new / C_old - 1 below l1_new.
+                margin = None if previous_C is None else min(1.0, Cs[i] / previous_C - 1.0)
+                result = cd.minimize(objective, theta, max_iter=max_iter, tol=tol, screen=screen,
+                                     first_margin=margin, columns=columns)
+            else:
+                result = SOLVERS[name](objective, theta, max_iter=max_iter, tol=tol)
         if not result.converged and tol > 0:
             warn_not_converged(result, name, stacklevel=2)
         theta = result.x
