@@ -127,6 +127,12 @@ class _BadInput(click.ClickException):
     exit_code = EXIT_USAGE
 
 
+class _Interrupted(click.ClickException):
+    """Ctrl-C (exit status 130); the message says what was saved, if anything."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
 class _OneLineErrors(click.Group):
     """A click group that reports expected failures as one line, no traceback.
 
@@ -152,6 +158,13 @@ class _OneLineErrors(click.Group):
             _fail("interrupted; nothing was written or replaced", EXIT_INTERRUPTED)
         # standalone_mode=False returns the exit code of --help/--version.
         sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+    def invoke(self, ctx):
+        # click answers Ctrl-C with an empty line and Abort; one line is the contract.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted("interrupted; nothing was written or replaced") from None
 
     def _command_path(self, exc, args):
         """``logitdescent train``: where the usage error arose, for the help hint."""
@@ -477,7 +490,8 @@ def _write_set(out_dir, outputs):
         for name in outputs:
             target = out_dir / name
             if name in staged:
-                os.replace(staged.pop(name), target)
+                os.replace(staged[name], target)
+                del staged[name]
             elif target.exists():
                 os.unlink(target)
             placed.append(name)
@@ -883,12 +897,6 @@ def _report_training(metrics, paths):
 
 
 # -- checkpoints -----------------------------------------------------------
-
-
-class _Interrupted(click.ClickException):
-    """Ctrl-C during a checkpointed fit: the last iterate was saved (exit status 130)."""
-
-    exit_code = EXIT_INTERRUPTED
 
 
 class _Checkpointer:
