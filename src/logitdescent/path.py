@@ -16,16 +16,14 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.special import expit, logit
+from scipy.special import logit
 from sklearn.utils import check_array
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight
 
 from ._blas import blas_context
 from .objective import LogisticObjective, SoftmaxObjective
-from .solvers import SOLVERS, choose_solver, warn_not_converged
-from .solvers import cd
+from .solvers import SOLVERS, cd, choose_solver, warn_not_converged
 
 __all__ = ["logistic_path", "smallest_useful_C"]
 
