@@ -351,10 +351,10 @@ def validate_target(y):
     """
     name = y.name
     _check_target_not_missing(y)
-    classes = pd.unique(y)
     try:
+        classes = pd.unique(y)
         kind = type_of_target(y.to_numpy())
-    except ValueError as exc:  # e.g. a column mixing strings and numbers
+    except (TypeError, ValueError) as exc:  # a column of lists; strings mixed with numbers
         raise DataError(f"target column {name!r} cannot be read as class labels: {exc}") from exc
     if kind == "continuous":
         raise DataError(
