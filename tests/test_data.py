@@ -188,3 +188,33 @@ def test_unknown_labels_are_named():
     with pytest.raises(DataError, match="not trained on: 'z'"):
         validate_known_labels(y, np.array(["a", "b"], dtype=object))
     assert validate_known_labels(y[:2], np.array(["a", "b"], dtype=object)) is not None
+
+
+def test_read_table_drops_a_byte_order_mark(tmp_path):
+    from logitdescent.data import read_table
+
+    path = tmp_path / "a.csv"
+    path.write_bytes("\ufeffa,b\n1,2\n".encode())
+    assert list(read_table(path).columns) == ["a", "b"]
+
+
+@pytest.mark.parametrize("header, message", [("a,a,y", "repeats the column name(s) 'a'"),
+                                             ("a;b;y", "looks delimited by ';'")])
+def test_read_table_refuses_repeated_names_and_other_delimiters(tmp_path, header, message):
+    from logitdescent.data import DataError, read_table
+
+    path = tmp_path / "a.csv"
+    path.write_text(header + "\n" + header.replace("a", "1").replace("b", "2").replace("y", "0") + "\n")
+    with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_table(path)
+
+
+def test_check_magnitude_names_the_column():
+    import pandas as pd
+
+    from logitdescent.data import DataError, check_magnitude
+
+    ok = pd.DataFrame({"x": [1e99, -1e99], "flag": [True, False]})
+    assert check_magnitude(ok) is ok
+    with pytest.raises(DataError, match=r"'big' has values of magnitude 1e\+160"):
+        check_magnitude(pd.DataFrame({"x": [1.0, 2.0], "big": [1e160, 0.0]}))

@@ -6,7 +6,13 @@ import sys
 import numpy as np
 import pytest
 
-from logitdescent.plots import plot_learning_curve, render_learning_curve
+from logitdescent.plots import (
+    plot_learning_curve,
+    render_decision_boundary,
+    render_evaluation,
+    render_learning_curve,
+    render_learning_curves,
+)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -93,3 +99,38 @@ def test_matplotlib_is_imported_only_when_plotting():
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot used'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_several_curves_one_legend_entry_each(drawn):
+    png = render_learning_curves([("a", [0.7, 0.3, 0.1], False), ("b", [0.7, 0.6], False),
+                                  ("c", [0.7, np.inf], True)])
+    assert png.startswith(PNG_MAGIC)
+    # Three curves plus the cross that marks where the diverging one stopped.
+    assert [n for n, _ in drawn["lines"]] == [3, 2, 2, 1]
+
+
+def test_evaluation_plots_binary_and_multiclass():
+    from sklearn.datasets import load_iris
+
+    from logitdescent import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    binary = LogisticRegression().fit(X[:100], y[:100])
+    assert sorted(render_evaluation(binary, X[:100], y[:100])) == [
+        "calibration.png", "confusion_matrix.png", "precision_recall.png", "roc.png"]
+    multi = LogisticRegression().fit(X, y)
+    pngs = render_evaluation(multi, X, y)
+    assert sorted(pngs) == ["confusion_matrix.png", "precision_recall.png", "roc.png"]
+    assert all(png.startswith(PNG_MAGIC) for png in pngs.values())
+
+
+def test_decision_boundary_needs_two_features():
+    import pandas as pd
+
+    from logitdescent import LogisticRegression
+
+    X = pd.DataFrame({"p": [0.0, 1.0, 2.0, 3.0], "q": [1.0, 0.0, 2.0, 1.0]})
+    model = LogisticRegression().fit(X, [0, 0, 1, 1])
+    assert render_decision_boundary(model, X, [0, 0, 1, 1], title="t").startswith(PNG_MAGIC)
+    with pytest.raises(ValueError, match="exactly two features"):
+        render_decision_boundary(model, X.assign(r=1.0), [0, 0, 1, 1])
