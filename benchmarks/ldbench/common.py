@@ -49,7 +49,7 @@ class Config:
     mem_datasets: tuple = ("a64", "a32", "c64", "d64")
     mem_quick: bool = False
     # section 5
-    shape_multi: tuple = (1_000_000, 100, 10)
+    shape_multi: tuple = (200_000, 100, 10)  # the kernel-contract issue's multinomial goal
     shape_l1: tuple = (100_000, 10_000)
     density_l1: float = 0.01
     l1_fraction: float = 0.05  # L1 strength = this fraction of lambda_max (the all-zero threshold)

@@ -16,7 +16,8 @@ Same target and scoring as section 2: (J - J*) / J* <= 1e-8, every run scored by
 logitdescent timed by its callback in one tol=1e-10 fit, scikit-learn by the fastest fit over tol in
 1e-3 ... 1e-10, with the same 0.2 s pause before each timed fit on data of 8 MiB or more. Here **J*** is
 the lowest J found by any solver of the table at tol=1e-10 (or when stopped by the cap). No goals were
-set for this section; the ratios are reported as found.
+set for this section except on the synthetic multinomial sets (2e5 x 100, K = 10, float64 and float32):
+logitdescent's default solver in at most 0.5x the time of scikit-learn's fastest.
 
 * **Multinomial** (softmax, L2, C = 1): logitdescent `auto`, `lbfgs`, `nesterov` vs scikit-learn `lbfgs`
   and `newton-cholesky` (scikit-learn's multinomial Newton forms a (K(n+1))^2 Hessian: not started where the
@@ -28,14 +29,26 @@ set for this section; the ratios are reported as found.
 """
 
 
+def _as_float32(Xy):
+    X, y = Xy
+    return X.astype(np.float32), y
+
+
+#: Goal of the kernel-contract issue: the default multinomial solver reaches scikit-learn's optimum in
+#: at most this fraction of the time of scikit-learn's fastest solver on the synthetic 2e5 x 100, K = 10 sets.
+MULTI_GOAL = 0.5
+
+
 def problems(cfg):
     mm, mn, mk = cfg.shape_multi
     lm, ln = cfg.shape_l1
     return [
         ("digits", "multinomial: digits (standardized) 1797 x 64, 10 classes", data.digits_standardized, "multinomial",
          1.0, True),
-        ("synthetic", f"multinomial: synthetic {mm:.0e} x {mn}, {mk} classes", lambda: data.multinomial(mm, mn, mk),
-         "multinomial", 1.0, False),
+        ("synthetic", f"multinomial: synthetic {mm:.0e} x {mn}, {mk} classes, float64",
+         lambda: data.multinomial(mm, mn, mk), "multinomial", 1.0, False),
+        ("synthetic32", f"multinomial: synthetic {mm:.0e} x {mn}, {mk} classes, float32",
+         lambda: _as_float32(data.multinomial(mm, mn, mk)), "multinomial", 1.0, False),
         ("l1", f"L1: sparse CSR {lm:.0e} x {ln:.0e}, density {cfg.density_l1:g}, no intercept",
          lambda: data.sparse_l1(lm, ln, density=cfg.density_l1), "l1", None, False),
     ]
@@ -67,21 +80,21 @@ def run(cfg, gflops, only=None):
         problem = Problem(
             name=key, X=X, y=y, C=C, kind=kind, fit_intercept=multi,
             n_classes=int(y.max()) + 1 if multi else 2,
-            cap=min(cfg.cap, 10.0) if small else (2 * cfg.cap if key == "synthetic" else cfg.cap),
+            cap=min(cfg.cap, 10.0) if small else (2 * cfg.cap if key.startswith("synthetic") else cfg.cap),
             repeats=cfg.small_repeats if small else cfg.big_repeats,
             headline_rounds=cfg.headline_rounds_small if small else cfg.headline_rounds_big,
-            ld_solvers=("auto", "nesterov") if key == "synthetic" else ("auto", "lbfgs", "nesterov"),
+            ld_solvers=("auto", "nesterov") if key.startswith("synthetic") else ("auto", "lbfgs", "nesterov"),
             sk_solvers=("lbfgs", "newton-cholesky") if multi else ("saga", "liblinear"),
             ld_ref=("auto", "lbfgs", "nesterov"),
             sk_ref=("lbfgs", "newton-cholesky") if multi else ("saga", "liblinear"),
             gflops=gflops,
         )
         notes = []
-        if key == "synthetic":
+        if key.startswith("synthetic"):
             notes.append(f"logitdescent `lbfgs` is not run separately here: `auto` chooses it ({problem.n_params} "
                          f"parameters > 512), so its row is auto's. The cap is {problem.cap:g} s for this problem "
-                         "(each iteration reads 0.8 GB); the auto-by-tol-sequence row is skipped for time.")
-        md, res, best_est = run_problem(problem, with_ld_tol_seq=key != "synthetic", extra_notes=notes)
+                         f"(each iteration reads {X.nbytes / 1e9:.2g} GB); the auto-by-tol-sequence row is skipped for time.")
+        md, res, best_est = run_problem(problem, with_ld_tol_seq=not key.startswith("synthetic"), extra_notes=notes)
         extra = ""
         if kind == "l1" and best_est is not None:
             nnz = int(np.count_nonzero(best_est.coef_))
@@ -102,7 +115,9 @@ def run(cfg, gflops, only=None):
             fmt_time(head["ld_auto_s"] if head else auto["time_to_target"]),
             (f"{sk_best['solver']} {sk_best['setting']}: "
              f"{fmt_time(head['sk_s'] if head else sk_best['time_to_target'])}") if sk_best else "-",
-            "-" if res["ratio"] is None else f"{res['ratio']:.2f}",
+            "-" if res["ratio"] is None else f"{res['ratio']:.2f}" + (
+                f" (goal <= {MULTI_GOAL:g}: {'PASS' if res['ratio'] <= MULTI_GOAL else 'MISS'})"
+                if key.startswith("synthetic") else ""),
             f"{head['rounds']} rounds" if head else "single runs",
         ]])
         del X, y, problem, best_est

@@ -149,26 +149,27 @@ if numba is not None:
     _SHIFTER = 6755399441055744.0  # 2**52 + 2**51: adding it rounds to an integer
     _SHIFTER_BITS = 0x4338000000000000
     _EXP_MIN = -708.0
-    _E = tuple(1.0 / math.factorial(k) for k in range(2, 14))
+    (_E2, _E3, _E4, _E5, _E6, _E7, _E8, _E9, _E10, _E11, _E12, _E13) = (
+        1.0 / math.factorial(k) for k in range(2, 14))
     # log1p(e) for e in [0, 1]: 2 atanh(s), s = e / (2 + e) in [0, 1/3], as
     # 2s + s * s^2 * sum_k 2 s^(2k-2) / (2k + 1), 17 terms (error < 1e-18).
-    _L = tuple(2.0 / (2 * k + 1) for k in range(1, 18))
+    (_L1, _L2, _L3, _L4, _L5, _L6, _L7, _L8, _L9, _L10, _L11, _L12, _L13, _L14, _L15, _L16, _L17) = (
+        2.0 / (2 * k + 1) for k in range(1, 18))
 
     @numba.njit(fastmath=_FMA, **_OPTS)
     def _exp_taylor(r):
-        p = _E[11]
-        for k in range(10, -1, -1):  # unrolled by LLVM: the tuple is a constant
-            p = p * r + _E[k]
+        p = ((((((((((_E13 * r + _E12) * r + _E11) * r + _E10) * r + _E9) * r + _E8) * r + _E7) * r
+                  + _E6) * r + _E5) * r + _E4) * r + _E3) * r + _E2
         return 1.0 + (r + r * r * p)
 
     @numba.njit(fastmath=_FMA, **_OPTS)
     def _log1p_unit(e):
         s = e / (2.0 + e)
-        s2 = s * s
-        q = _L[16]
-        for k in range(15, -1, -1):
-            q = q * s2 + _L[k]
-        return 2.0 * s + s * (s2 * q)
+        t = s * s
+        q = (((((((((((((((_L17 * t + _L16) * t + _L15) * t + _L14) * t + _L13) * t + _L12) * t + _L11) * t
+                      + _L10) * t + _L9) * t + _L8) * t + _L7) * t + _L6) * t + _L5) * t + _L4) * t + _L3) * t
+             + _L2) * t + _L1
+        return 2.0 * s + s * (t * q)
 
     @numba.njit(fastmath=_FMA, **_OPTS)
     def _binary_losses(z, y, sw, has_sw, i0, nr, t, e):
