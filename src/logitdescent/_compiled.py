@@ -46,7 +46,6 @@ Compilation
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import threading
@@ -72,10 +71,11 @@ numba = _import_numba()
 
 #: Target bytes of X per row block, re-read from cache for the gradient.
 BLOCK_BYTES = 64 * 1024
-#: Target elements of X per chunk (the unit of work of a thread).
-CHUNK_ELEMENTS = 1 << 18
-#: At most this many chunks (their partial gradients are summed at the end).
-MAX_CHUNKS = 64
+#: Target elements of X (times K for softmax) per chunk.
+CHUNK_ELEMENTS = 1 << 16
+#: At most this many chunks, and this many float64 partial sums in all.
+MAX_CHUNKS = 256
+MAX_PARTIALS = 1 << 21
 #: X below this many bytes is evaluated by the calling thread alone: handing
 #: out chunks costs more than the second thread saves.
 MIN_PARALLEL_BYTES = 512 * 1024
@@ -109,8 +109,8 @@ def default_n_threads():
 
 
 def _chunk_bounds(m, n):
-    """Row boundaries of the chunks: a function of the shape only."""
-    n_chunks = min(MAX_CHUNKS, max(1, (m * n) // CHUNK_ELEMENTS), m)
+    """Row boundaries of the chunks: a function of the shape only (``n`` outputs per row)."""
+    n_chunks = min(MAX_CHUNKS, max(1, MAX_PARTIALS // n), max(1, (m * n) // CHUNK_ELEMENTS), m)
     return np.linspace(0, m, n_chunks + 1).astype(np.int64)
 
 
@@ -208,63 +208,68 @@ if numba is not None:
         return loss, dz_sum
 
     @numba.njit(fastmath=_FMA, **_OPTS)
-    def _binary_chunk(X, y, sw, has_sw, w, b, start, stop, block, partial_dw, partial_sums):
-        """Sums of one chunk of rows ``[start, stop)`` into its partial outputs."""
+    def _binary_chunks(X, y, sw, has_sw, w, b, bounds, c0, c1, block, partial_dw, partial_sums):
+        """Sums of chunks ``c0 .. c1-1`` (rows ``bounds[c] .. bounds[c+1]``) into their partials."""
         n = X.shape[1]
         dz = np.empty(block)
         t = np.empty(block)
         e = np.empty(block)
-        loss = 0.0
-        dz_sum = 0.0
-        for r0 in range(start, stop, block):
-            r1 = min(r0 + block, stop)
-            for i in range(r0, r1):  # scores: each row read from memory once
-                dz[i - r0] = _dot_row(X, i, w) + b
-            block_loss, block_dz = _binary_losses(dz, y, sw, has_sw, r0, r1 - r0, t, e)
-            loss += block_loss
-            dz_sum += block_dz
-            for i in range(r0, r1):  # gradient: the block's rows come from cache
-                d = dz[i - r0]
-                for j in range(n):
-                    partial_dw[j] += d * np.float64(X[i, j])
-        partial_sums[0] = loss
-        partial_sums[1] = dz_sum
+        for c in range(c0, c1):
+            acc = partial_dw[c]
+            loss = 0.0
+            dz_sum = 0.0
+            for r0 in range(bounds[c], bounds[c + 1], block):
+                r1 = min(r0 + block, bounds[c + 1])
+                for i in range(r0, r1):  # scores: each row read from memory once
+                    dz[i - r0] = _dot_row(X, i, w) + b
+                block_loss, block_dz = _binary_losses(dz, y, sw, has_sw, r0, r1 - r0, t, e)
+                loss += block_loss
+                dz_sum += block_dz
+                for i in range(r0, r1):  # gradient: the block's rows come from cache
+                    d = dz[i - r0]
+                    for j in range(n):
+                        acc[j] += d * np.float64(X[i, j])
+            partial_sums[c, 0] = loss
+            partial_sums[c, 1] = dz_sum
 
     @numba.njit(fastmath=_FMA, **_OPTS)
-    def _softmax_chunk(X, y, sw, has_sw, W, b, start, stop, block, partial_dW, partial_sums):
-        """Sums of one chunk of rows for the K-class softmax model."""
+    def _softmax_chunks(X, y, sw, has_sw, W, b, bounds, c0, c1, block, partial_dW, partial_sums):
+        """Sums of chunks ``c0 .. c1-1`` for the K-class softmax model."""
         K, n = W.shape
         Z = np.empty((block, K))
-        loss = 0.0
-        for r0 in range(start, stop, block):
-            r1 = min(r0 + block, stop)
-            for i in range(r0, r1):  # all K scores of a row while it is in L1
-                for k in range(K):
-                    Z[i - r0, k] = _dot_row(X, i, W[k]) + b[k]
-            for i in range(r0, r1):
-                row = Z[i - r0]
-                top = row[0]
-                for k in range(1, K):
-                    top = max(top, row[k])
-                yi = y[i]
-                shifted_true = row[yi] - top
-                norm = 0.0
-                for k in range(K):  # shifted by the row maximum: every exp <= 1
-                    row[k] = math.exp(row[k] - top)
-                    norm += row[k]
-                si = np.float64(sw[i]) if has_sw else 1.0
-                loss += si * (math.log(norm) - shifted_true)
-                for k in range(K):
-                    row[k] = si * (row[k] / norm)
-                row[yi] -= si
-                for k in range(K):
-                    partial_sums[1 + k] += row[k]
-            for i in range(r0, r1):
-                for k in range(K):
-                    d = Z[i - r0, k]
-                    for j in range(n):
-                        partial_dW[k, j] += d * np.float64(X[i, j])
-        partial_sums[0] = loss
+        for c in range(c0, c1):
+            acc = partial_dW[c]
+            sums = partial_sums[c]
+            loss = 0.0
+            for r0 in range(bounds[c], bounds[c + 1], block):
+                r1 = min(r0 + block, bounds[c + 1])
+                for i in range(r0, r1):  # all K scores of a row while it is in L1
+                    for k in range(K):
+                        Z[i - r0, k] = _dot_row(X, i, W[k]) + b[k]
+                for i in range(r0, r1):
+                    row = Z[i - r0]
+                    top = row[0]
+                    for k in range(1, K):
+                        top = max(top, row[k])
+                    yi = y[i]
+                    shifted_true = row[yi] - top
+                    norm = 0.0
+                    for k in range(K):  # shifted by the row maximum: every exp <= 1
+                        row[k] = math.exp(row[k] - top)
+                        norm += row[k]
+                    si = np.float64(sw[i]) if has_sw else 1.0
+                    loss += si * (math.log(norm) - shifted_true)
+                    for k in range(K):
+                        row[k] = si * (row[k] / norm)
+                    row[yi] -= si
+                    for k in range(K):
+                        sums[1 + k] += row[k]
+                for i in range(r0, r1):  # dW += dZ^T X_block, rows from cache
+                    for k in range(K):
+                        d = Z[i - r0, k]
+                        for j in range(n):
+                            acc[k, j] += d * np.float64(X[i, j])
+            sums[0] = loss
 
 
 _pool = None
@@ -292,35 +297,37 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
-def _run_chunks(run_chunk, n_chunks, n_threads, nbytes):
-    """Call ``run_chunk(c)`` once for every chunk ``c``, on up to ``n_threads`` threads.
+def _run_chunks(run, n_chunks, n_threads, nbytes):
+    """Call ``run(c0, c1)`` over disjoint ranges covering chunks ``0 .. n_chunks-1``.
 
-    The calling thread takes chunks as well; pool threads that start after
-    the last chunk is taken return at once. Which thread runs a chunk does
-    not matter: each writes its own outputs.
+    Up to ``n_threads`` threads take ranges of chunks from a shared counter
+    (about two ranges per thread: a thread slowed by the machine takes fewer);
+    the calling thread takes ranges as well, and pool threads that start after
+    the last range is gone return at once. Which thread runs a chunk does not
+    matter: each writes its own outputs.
     """
     if n_threads <= 1 or n_chunks == 1 or nbytes < MIN_PARALLEL_BYTES:
-        for c in range(n_chunks):
-            run_chunk(c)
+        run(0, n_chunks)
         return
-    counter = itertools.count()  # next() is atomic under the GIL
+    group = max(1, n_chunks // (2 * n_threads))
+    starts = iter(range(0, n_chunks, group))  # next() is atomic under the GIL
     stop = threading.Event()
 
-    def take_chunks():
-        for c in counter:
-            if c >= n_chunks or stop.is_set():
+    def take_ranges():
+        for c0 in starts:
+            if stop.is_set():
                 return
-            run_chunk(c)
+            run(c0, min(c0 + group, n_chunks))
 
     pool = _get_pool(n_threads - 1)
-    helpers = [pool.submit(take_chunks) for _ in range(min(n_threads, n_chunks) - 1)]
+    helpers = [pool.submit(take_ranges) for _ in range(n_threads - 1)]
     try:
-        take_chunks()
+        take_ranges()
     finally:
-        stop.set()  # an interrupt: no helper starts another chunk
+        stop.set()  # an interrupt: no helper starts another range
         for future in helpers:
             if not future.cancel():
-                future.result()  # re-raises a helper's error; waits for its chunk
+                future.result()  # re-raises a helper's error; waits for its range
 
 
 def _prepare(X, y, sample_weight, y_dtype):
@@ -362,10 +369,10 @@ def binary_sums(w, b, X, y, sample_weight=None, n_threads=None):
     block = _block_rows(n, X.itemsize)
     b = float(b)
 
-    def run_chunk(c):
-        _binary_chunk(X, y, sw, has_sw, w, b, bounds[c], bounds[c + 1], block, partial_dw[c], partial_sums[c])
+    def run(c0, c1):
+        _binary_chunks(X, y, sw, has_sw, w, b, bounds, c0, c1, block, partial_dw, partial_sums)
 
-    _run_chunks(run_chunk, n_chunks, n_threads or default_n_threads(), X.nbytes)
+    _run_chunks(run, n_chunks, n_threads or default_n_threads(), X.nbytes)
     sums = partial_sums.sum(axis=0)
     return float(sums[0]), partial_dw.sum(axis=0), float(sums[1])
 
@@ -402,10 +409,10 @@ def softmax_sums(W, b, X, y, sample_weight=None, n_threads=None):
     partial_sums = np.zeros((n_chunks, 1 + K))
     block = _block_rows(n, X.itemsize)
 
-    def run_chunk(c):
-        _softmax_chunk(X, y, sw, has_sw, W, b, bounds[c], bounds[c + 1], block, partial_dW[c], partial_sums[c])
+    def run(c0, c1):
+        _softmax_chunks(X, y, sw, has_sw, W, b, bounds, c0, c1, block, partial_dW, partial_sums)
 
-    _run_chunks(run_chunk, n_chunks, n_threads or default_n_threads(), X.nbytes)
+    _run_chunks(run, n_chunks, n_threads or default_n_threads(), X.nbytes)
     sums = partial_sums.sum(axis=0)
     return float(sums[0]), partial_dW.sum(axis=0), sums[1:]
 
