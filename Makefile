@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test test-deep bench clean
 
 setup: $(STAMP)
 
@@ -23,6 +23,10 @@ run: setup
 test: setup
 	$(PY) -m pytest -n 2 -q
 	LOGITDESCENT_NO_NUMBA=1 $(PY) -m pytest -n 2 -q -p no:cacheprovider
+
+# The property tests with many more Hypothesis examples (minutes, not part of CI).
+test-deep: setup
+	HYPOTHESIS_PROFILE=deep $(PY) -m pytest -n 2 -q -p no:cacheprovider tests/reliability
 
 bench: setup
 	$(PY) benchmarks/run.py

@@ -71,12 +71,15 @@ def solve(
     history.record(theta, J)
     alpha0 = initial_step(objective, learning_rate, batch_size)
     start_cost = history.costs[0]
+    fixed_rate = not isinstance(learning_rate, str)
     epoch = 0
     while not gradient_converged(objective.optimality(theta, grad), tol) and epoch < max_iter:
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging step: detected below
             candidate = run_epoch(objective, theta, scheduled_step(alpha0, epoch), batch_size, rng)
             J_new, grad_new = objective.loss_grad(candidate)
-        if diverged(objective, start_cost, candidate, J_new, grad_new):
+        # Stochastic steps may raise the full cost for a while; only a rate the
+        # user fixed is judged (the "auto" rate is derived from the curvature).
+        if fixed_rate and diverged(objective, start_cost, candidate, J_new, grad_new):
             cost = objective.value(candidate, J_new) if np.isfinite(J_new) else J_new
             message = divergence_message(start_cost, cost, epoch + 1, alpha0, unit="epoch")
             return finish(objective, theta, J, grad, epoch, history, tol, message, diverged=True)
