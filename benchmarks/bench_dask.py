@@ -238,7 +238,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small shapes (a smoke test)")
     parser.add_argument("--out", type=Path, default=None, help=f"Markdown output (default {RESULTS}, full run only)")
+    parser.add_argument("--peers-only", metavar="MxN", default=None,
+                        help="only section 1-2 on one shape, e.g. 200000x20 (a re-measurement; needs --out)")
     args = parser.parse_args(argv)
+    if args.peers_only and args.out is None:
+        parser.error("--peers-only needs --out (it must not overwrite the full run's results)")
 
     from distributed import Client, LocalCluster
 
@@ -249,6 +253,8 @@ def main(argv=None):
         shapes, repeats = [(200_000, 20), (2_000_000, 100)], 3
         rows_list, chunk_list, chunk_m = [100_000, 1_000_000, 10_000_000], [2, 4, 8, 16, 32, 64, 128], 2_000_000
         dask_ml_solvers = ["lbfgs", "newton", "gradient_descent"]
+    if args.peers_only:
+        shapes = [tuple(int(v) for v in args.peers_only.lower().split("x"))]
     logs = []
 
     def log(msg):
@@ -267,11 +273,13 @@ def main(argv=None):
                       silence_logs=40) as cluster:
         # A Client per section: a dask-ml fit once left its Client unable to
         # reconnect to the scheduler ("register-client" AssertionError).
-        with Client(cluster) as client:
-            latency = section_latency(client, repeats=31)
-        log("latency: " + "; ".join(f"{r[0]} {r[1]}" for r in latency))
-        with Client(cluster) as client:
-            by_rows, by_chunks = section_scaling(client, rows_list, chunk_list, chunk_m, repeats=5, log=log)
+        latency, by_rows, by_chunks = [], [], []
+        if not args.peers_only:
+            with Client(cluster) as client:
+                latency = section_latency(client, repeats=31)
+            log("latency: " + "; ".join(f"{r[0]} {r[1]}" for r in latency))
+            with Client(cluster) as client:
+                by_rows, by_chunks = section_scaling(client, rows_list, chunk_list, chunk_m, repeats=5, log=log)
         with Client(cluster) as client:
             peers, overhead, notes = section_peers(client, shapes, repeats, dask_ml_solvers, log)
     info["load average (end)"] = " ".join(f"{x:.2f}" for x in os.getloadavg())

@@ -270,12 +270,25 @@ def test_nan_in_x_is_named(scheduler):
         on_dask.loss_grad(np.zeros(N + 1))
 
 
-def test_nan_in_y_is_named():
+def test_huge_column_is_named():
     X, y, _, _ = DATA
-    y = y.copy()
-    y[5] = np.nan
+    X, y = X.copy(), y.copy()
+    X[900, 3], y[900] = 1e200, 0.0  # finite, but its square overflows (and the row is misfit)
+    on_dask = ld_dask.DaskLogisticObjective(_dask(X), _dask(y), C=1.0, check_finite=True, client=None)
+    with pytest.raises(ValueError, match="too large to fit in float64: column 3 up to 1e"):
+        on_dask.loss_grad(np.full(N + 1, 0.1))
+
+
+def test_nan_in_y_and_bad_weights_are_named():
+    X, y, _, s = DATA
+    bad_y = y.copy()
+    bad_y[5] = np.nan
     with pytest.raises(ValueError, match="y contains NaN"):
-        ld_dask.DaskLogisticObjective(_dask(X), _dask(y), client=None)
+        ld_dask.DaskLogisticObjective(_dask(X), _dask(bad_y), client=None)
+    bad_s = s.copy()
+    bad_s[[410, 420]] = -1.5
+    with pytest.raises(ValueError, match="sample_weight must be non-negative; got -1.5 at row 10 of row chunk 2"):
+        ld_dask.DaskLogisticObjective(_dask(X), _dask(y), _dask(bad_s), client=None)
 
 
 def test_lazy_predictions(scheduler):

@@ -495,6 +495,13 @@ def _bundle(X, y, sample_weight, index, y_kind):
         sample_weight = np.ascontiguousarray(sample_weight, dtype=X.dtype)
         if not np.all(np.isfinite(sample_weight)):
             raise ValueError(f"sample_weight contains NaN or infinity (row chunk {index}).")
+        negative = np.flatnonzero(sample_weight < 0)
+        if negative.size:
+            raise ValueError(
+                f"sample_weight must be non-negative; got {float(sample_weight[negative[0]]):g} at row "
+                f"{negative[0]} of row chunk {index} ({negative.size} negative in that chunk). Drop those "
+                "examples or give them weight 0."
+            )
     return _Chunk(X, y, sample_weight, index)
 
 
@@ -594,6 +601,14 @@ def _max_example_norm(chunk, fit_intercept, mean_weight):
 
 def _all_finite(chunk):
     return bool(np.isfinite(chunk.X).all())
+
+
+def _column_abs_max(chunk):
+    return np.abs(chunk.X).max(axis=0).astype(np.float64)
+
+
+def _max_arrays(*parts):
+    return functools.reduce(np.maximum, parts)
 
 
 def _take(chunk, rows):
@@ -841,12 +856,26 @@ class _DaskLinear(LinearObjective):
         if self._dask_check_finite:
             name = self._dask_check_finite if isinstance(self._dask_check_finite, str) else None
             self._dask_check_finite = False
-            if not (np.isfinite(J) and np.all(np.isfinite(dW)) and np.all(np.isfinite(db))):
-                if not self._chunks.map_reduce(_all_finite, reduce=_and_all):
-                    where = f" fitting {name}" if name else ""
+            # As in memory: a gradient beyond sqrt(max) is finite now but
+            # overflows in the solvers' squares; either way the workers look
+            # at their chunks (two passes, only when something is wrong).
+            limit = np.sqrt(float(np.finfo(self.dtype).max))
+            overflowing = max(float(np.max(np.abs(dW), initial=0.0)), float(np.max(np.abs(db), initial=0.0))) > limit
+            if not (np.isfinite(J) and np.all(np.isfinite(dW)) and np.all(np.isfinite(db))) or overflowing:
+                where = f" fitting {name}" if name else ""
+                if not self._chunks.map_reduce(_all_finite, reduce=_and_all, name="finite-check"):
                     raise ValueError(
                         f"Input X contains NaN or infinity{where}: remove or impute those values "
                         "(e.g. X.fillna(...) on the DataFrame) before fitting."
+                    )
+                largest = self._chunks.map_reduce(_column_abs_max, reduce=_max_arrays, name="column-max")
+                huge = np.flatnonzero(largest > limit)
+                if huge.size:
+                    described = ", ".join(f"column {j} up to {largest[j]:.3g}" for j in huge[:10])
+                    raise ValueError(
+                        f"X has values too large to fit in {self.dtype}{where}: {described} in magnitude (the "
+                        f"limit is {limit:.3g}, beyond which their squares overflow). Rescale those columns "
+                        "first, e.g. divide each by its largest magnitude."
                     )
         return float(J), dW, db
 
