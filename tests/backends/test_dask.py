@@ -252,6 +252,10 @@ def test_sgd_is_refused_with_the_way_out():
             ld_dask.check_solver(name)
     with pytest.raises(ValueError, match="solver must be one of"):
         ld_dask.check_solver("bfgs")
+    # "auto" on Dask: the in-memory rule, lbfgs where that rule picks a refused solver.
+    _, with_l1 = _objectives(False, dict(C=0.1, l1_ratio=1.0), False, None)
+    _, small_l2 = _objectives(False, dict(C=1.0), False, None)
+    assert ld_dask.choose_solver(with_l1) == "lbfgs" and ld_dask.choose_solver(small_l2) == "newton"
     # Every registered solver is either supported or refused with a reason.
     for name in SOLVERS:
         try:

@@ -93,6 +93,7 @@ __all__ = [
     "SOLVERS_ON_DASK",
     "align",
     "check_solver",
+    "choose_solver",
     "class_weighted",
     "column_stats",
     "decision_function",
@@ -174,6 +175,27 @@ def get_client(client=None):
     except ValueError:  # no Client in this process
         return None
     return found if found.status == "running" else None
+
+
+def choose_solver(objective):
+    """The ``solver="auto"`` rule for a Dask objective.
+
+    The in-memory rule (:func:`logitdescent.solvers.choose_solver`), except
+    that a solver refused on a cluster (newton-cd, its pick for L1) gives
+    way to "lbfgs", which handles every penalty and bounds.
+
+    Parameters
+    ----------
+    objective : DaskLogisticObjective or DaskSoftmaxObjective
+
+    Returns
+    -------
+    str
+    """
+    from ..solvers import choose_solver as in_memory_rule
+
+    name = in_memory_rule(objective)
+    return name if name in SOLVERS_ON_DASK else "lbfgs"
 
 
 def check_solver(name):
