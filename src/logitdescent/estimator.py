@@ -24,6 +24,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._blas import blas_context
+from .backends import is_dask_collection
 from .inference import summary as _summary
 from .objective import LogisticObjective, SoftmaxObjective, overflow_message
 from .separation import SeparationWarning, check_degenerate_scale, detect_separation
@@ -382,13 +383,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             per_class = compute_class_weight("balanced", classes=present, y=codes)
             sample_weight = sample_weight * per_class[np.searchsorted(present, codes)].astype(sample_weight.dtype)
         elif self.class_weight is not None:  # a dict keyed by the original labels
-            per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=self.classes_)
-            if np.any(~np.isfinite(per_class)) or np.any(per_class < 0):
-                bad = int(np.flatnonzero(~(per_class >= 0) | ~np.isfinite(per_class))[0])
-                raise ValueError(
-                    f"class_weight must be finite and non-negative; got {float(per_class[bad]):g} for class "
-                    f"{self.classes_.tolist()[bad]!r}. Give that class weight 0 to ignore it."
-                )
+            per_class = self._checked_class_weight_dict()
             sample_weight = sample_weight * per_class[codes].astype(sample_weight.dtype)
         if not np.sum(sample_weight) > 0:
             raise ValueError("sample_weight must have a positive sum; all weights are zero.")
@@ -400,6 +395,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if K == 2:
             return LogisticObjective(X, (codes == 1).astype(X.dtype), sample_weight, **common)
         return SoftmaxObjective(X, codes, sample_weight, n_outputs=K, **common)
+
+    def _checked_class_weight_dict(self):
+        """A dict ``class_weight`` as one weight per class of ``classes_``, refusing bad values."""
+        per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=self.classes_)
+        if np.any(~np.isfinite(per_class)) or np.any(per_class < 0):
+            bad = int(np.flatnonzero(~(per_class >= 0) | ~np.isfinite(per_class))[0])
+            raise ValueError(
+                f"class_weight must be finite and non-negative; got {float(per_class[bad]):g} for class "
+                f"{self.classes_.tolist()[bad]!r}. Give that class weight 0 to ignore it."
+            )
+        return per_class
 
     def _coef_shape(self):
         K = self.classes_.size
@@ -432,11 +438,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (m, n)
-            Training examples; float32 data is fitted in float32.
-        y : array-like of shape (m,)
+        X : {array-like, sparse matrix, dask.array.Array, dask.dataframe.DataFrame} of shape (m, n)
+            Training examples; float32 data is fitted in float32. A Dask
+            collection (row-chunked) is fitted where it lives, see
+            :meth:`_fit_dask`.
+        y : array-like or Dask array/Series of shape (m,)
             Labels of any type, at least two distinct.
-        sample_weight : array-like of shape (m,), default=None
+        sample_weight : array-like or Dask array/Series of shape (m,), default=None
             Non-negative weights; the cost is the weighted mean.
         coef_init : array-like of shape (n,), (1, n) or (n_classes, n), default=None
             Starting ``w`` (zeros otherwise, as in the lecture).
@@ -466,6 +474,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, coef_init, intercept_init, callback):
         # Warnings point at the user's call: past this method, fit and _fit_context's wrapper.
         penalty = self._penalty(stacklevel=5)
+        if is_dask_collection(X) or is_dask_collection(y) or is_dask_collection(sample_weight):
+            _check_given(X)
+            return self._fit_dask(X, y, sample_weight, coef_init, intercept_init, callback, penalty)
         _check_given(X, y)
         # NaN and infinity in X: checked by the solver's first pass over X
         # (LinearObjective's check_finite), not by a pass of its own.
@@ -519,6 +530,109 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.loss_curve_ = np.asarray(result.loss_history, dtype=np.float64)
         self.converged_ = bool(result.converged) and not separation
         self.separation_ = separation
+        return self
+
+    def _fit_dask(self, X, y, sample_weight, coef_init, intercept_init, callback, penalty):
+        """:meth:`fit` on Dask collections: the same model, its passes over X run where X lives.
+
+        X (a row-chunked ``dask.array.Array`` or a ``dask.dataframe.DataFrame``
+        of numeric columns), ``y`` and ``sample_weight`` are aligned row by
+        row by :func:`logitdescent.backends.dask.align`: Dask collections, or
+        NumPy arrays taken in X's row order; pandas objects (whose index
+        cannot be matched to a Dask X's rows) and a NumPy X with Dask ``y``
+        are refused. The chunks are persisted once on the caller's active
+        ``distributed.Client``, else on Dask's default (threaded) scheduler,
+        and every solver evaluation is one map-reduce over them; only the
+        coefficients and O(p) partial sums (O(p^2) for Newton) travel.
+
+        Everything of the in-memory fit applies (penalties, multinomial,
+        sample and class weights, bounds, warm start, coef_init,
+        non-finite and divergence checks, the stored attributes) except:
+
+        - solvers "sgd" and "newton-cd" are refused (``ValueError`` naming
+          "lbfgs"); "auto" picks "lbfgs" where the in-memory rule would pick
+          "newton-cd" (:func:`logitdescent.backends.dask.choose_solver`);
+        - separated classes are not detected (``separation_`` is None): the
+          check solves linear programs on X in memory. An unpenalized fit on
+          separated data runs to ``max_iter`` and warns that it did not converge;
+        - no BLAS thread limit is set here: the kernel runs on the workers.
+        """
+        from .backends import dask as dask_backend  # Dask is imported only for Dask input
+
+        columns = getattr(X, "columns", None) if is_dask_collection(X) else None
+        X, y, sample_weight = dask_backend.align(X, y, sample_weight)
+        if y is None:
+            raise ValueError("y is None; fit needs the labels of X's rows.")
+        # What validate_data(reset=True) sets in memory: the column count, and
+        # string column names (or no names at all).
+        self.n_features_in_ = X.shape[1]
+        if columns is not None and len(columns) and all(isinstance(c, str) for c in columns):
+            self.feature_names_in_ = np.asarray(list(columns), dtype=object)
+        else:
+            self.__dict__.pop("feature_names_in_", None)
+        self.classes_, codes = dask_backend.encode_labels(y)
+        check_classification_targets(self.classes_)  # e.g. continuous "labels", named as in memory
+        self.__dict__.pop("_partial_fit_schedule", None)  # a new fit restarts partial_fit's schedule
+        if isinstance(self.class_weight, dict):
+            self._checked_class_weight_dict()  # refuse bad values here, not as "negative sample_weight"
+        sample_weight = dask_backend.class_weighted(sample_weight, codes, self.class_weight, self.classes_, X.dtype)
+
+        C, l1_ratio = penalty
+        K = self.classes_.size
+        n_outputs = 1 if K == 2 else K
+        common = dict(
+            C=C, l1_ratio=l1_ratio, fit_intercept=self.fit_intercept, check_finite=type(self).__name__,
+            bounds=self._validated_bounds(n_outputs, X.shape[1]),
+            feature_names=getattr(self, "feature_names_in_", None),
+        )
+        if self.solver != "auto":
+            dask_backend.check_solver(self.solver)  # before the data are persisted
+        # Persists the chunks on the cluster; y and the weights are checked there.
+        if K == 2:
+            objective = dask_backend.DaskLogisticObjective(X, (codes == 1).astype(X.dtype), sample_weight, **common)
+        else:
+            objective = dask_backend.DaskSoftmaxObjective(X, codes, sample_weight, n_outputs=K, **common)
+        if not np.isfinite(objective.weight_sum):
+            raise ValueError(
+                "sample_weight sums to infinity; divide every weight by the same constant (the fit does not change)."
+            )
+        if not objective.weight_sum > 0:
+            raise ValueError("sample_weight must have a positive sum; all weights are zero.")
+        theta0 = objective.join(*self._starting_coefs(coef_init, intercept_init))
+        self.solver_ = dask_backend.choose_solver(objective) if self.solver == "auto" else self.solver
+        options = {"learning_rate": self.learning_rate, "random_state": self.random_state, "batch_size": self.batch_size}
+        options = {name: options[name] for name in SOLVER_OPTIONS[self.solver_]}
+        result = SOLVERS[self.solver_](
+            objective, theta0, max_iter=self.max_iter, tol=self.tol, callback=self._make_callback(callback), **options,
+        )
+        names = getattr(self, "feature_names_in_", None)
+        finite = bool(np.all(np.isfinite(result.x))) and bool(np.isfinite(result.fun))
+        stand_in = None  # X's column maxima as a one-row X: what the column checks read of X
+        if not (result.converged and finite):
+            stand_in = objective.column_abs_max()[None, :].astype(X.dtype)
+            message = overflow_message(stand_in, names)
+            if message is not None:
+                raise ValueError(message)
+        if not finite:  # nothing non-finite is ever stored
+            raise ValueError(
+                f"solver {self.solver_!r} ended at non-finite coefficients or cost; nothing was stored. "
+                "Rescale X (e.g. dask_ml.preprocessing.StandardScaler) or choose solver='auto'."
+            )
+        if result.diverged or (not result.converged and self.tol > 0):
+            warn_not_converged(result, self.solver_, stacklevel=6)  # the user's call of fit
+        if result.converged and (
+            (result.n_iter == 0 and not np.any(theta0)) or (np.isinf(C) and self.coef_bounds is None)
+        ):
+            # As in memory: features too small for the gradient to pass tol.
+            # Their test reads only each column's largest magnitude.
+            if stand_in is None:
+                stand_in = objective.column_abs_max()[None, :].astype(X.dtype)
+            check_degenerate_scale(stand_in, tol=self.tol, feature_names=names, stacklevel=6)
+        self._store_coefs(objective, _symmetric(objective, result.x), X.dtype)
+        self.n_iter_ = result.n_iter
+        self.loss_curve_ = np.asarray(result.loss_history, dtype=np.float64)
+        self.converged_ = bool(result.converged)
+        self.separation_ = None
         return self
 
     def _check_separation(self, X, codes, sample_weight, penalty):
@@ -589,6 +703,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         -------
         self : LogisticRegression
         """
+        if is_dask_collection(X) or is_dask_collection(y) or is_dask_collection(sample_weight):
+            raise TypeError(
+                "partial_fit takes in-memory batches; for Dask data call fit (which runs on the cluster), "
+                "or pass each batch computed to memory (e.g. X.blocks[i].compute())."
+            )
         first_call = not hasattr(self, "classes_")
         if first_call:
             if classes is None:
@@ -764,10 +883,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Returns
         -------
         z : ndarray of shape (m,) or (m, n_classes)
-            Binary: positive means ``classes_[1]``.
+            Binary: positive means ``classes_[1]``. For Dask input, a lazy
+            ``dask.array.Array`` (float64), one block per row chunk of X.
         """
         check_is_fitted(self)
         _check_given(X)
+        if is_dask_collection(X):
+            return self._dask_prediction("decision_function", X)
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", reset=False
         )
@@ -792,7 +914,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (m, n_classes)
+            Lazy (a ``dask.array.Array``) for Dask input.
         """
+        if is_dask_collection(X):
+            return self._dask_prediction("predict_proba", X)
         Z = self.decision_function(X)
         if Z.ndim == 1:
             # expit(-z) rather than 1 - expit(z): no cancellation for large z.
@@ -805,7 +930,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Returns
         -------
         log_proba : ndarray of shape (m, n_classes)
+            Lazy (a ``dask.array.Array``) for Dask input.
         """
+        if is_dask_collection(X):
+            return self._dask_prediction("predict_log_proba", X)
         Z = self.decision_function(X)
         if Z.ndim == 1:
             zero = np.zeros((), dtype=Z.dtype)
@@ -818,10 +946,34 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Returns
         -------
         labels : ndarray of shape (m,)
+            Lazy (a ``dask.array.Array``) for Dask input.
         """
+        if is_dask_collection(X):
+            return self._dask_prediction("predict", X)
         Z = self.decision_function(X)
         index = (Z > 0).astype(int) if Z.ndim == 1 else Z.argmax(axis=1)
         return self.classes_[index]
+
+    def _dask_prediction(self, method, X):
+        """``method`` of :mod:`logitdescent.backends.dask` on a Dask X: a lazy array.
+
+        Checked as in memory, without computing anything: fitted, and a
+        DataFrame's columns equal to ``feature_names_in_`` (names and order)
+        when the model has them; the column count by the backend.
+        """
+        from .backends import dask as dask_backend  # Dask is imported only for Dask input
+
+        check_is_fitted(self)
+        fitted_names = getattr(self, "feature_names_in_", None)
+        columns = getattr(X, "columns", None)
+        if fitted_names is not None and columns is not None and list(columns) != list(fitted_names):
+            raise ValueError(
+                f"X's columns {list(columns)[:10]} differ from the feature names seen in fit "
+                f"{list(fitted_names)[:10]}; select the fitted columns in their order: X[model.feature_names_in_]."
+            )
+        if method == "predict":
+            return dask_backend.predict(self.coef_, self.intercept_, self.classes_, X)
+        return getattr(dask_backend, method)(self.coef_, self.intercept_, X)
 
 
 def _check_given(X, y=False):

@@ -59,6 +59,7 @@ import scipy.sparse as sp
 from scipy.special import expit
 
 from . import _compiled
+from .backends import is_dask_collection
 
 __all__ = [
     "sigmoid",
@@ -161,9 +162,11 @@ def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf, n_threads=None):
         pass runs, rounded to X's dtype for the NumPy path.
     b : float
         Intercept (bias). Never penalized.
-    X : {ndarray, scipy.sparse matrix} of shape (m, n)
+    X : {ndarray, scipy.sparse matrix, dask.array.Array} of shape (m, n)
         Examples, one per row. Dense or CSR/CSC; never copied when already a
-        float32/float64 array, never written.
+        float32/float64 array, never written. Dask input (X, y or weights)
+        is evaluated blockwise where it lives
+        (:func:`logitdescent.backends.dask.loss_and_grad`).
     y : array_like of shape (m,)
         Targets in {0, 1} (or in [0, 1]).
     sample_weight : array_like of shape (m,), default=None
@@ -192,6 +195,10 @@ def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf, n_threads=None):
     >>> round(J, 6)  # log(2): a = 0.5 for every example
     0.693147
     """
+    if is_dask_collection(X) or is_dask_collection(y) or is_dask_collection(sample_weight):
+        from .backends import dask as dask_backend  # Dask is imported only for Dask input
+
+        return dask_backend.loss_and_grad(w, b, X, y, sample_weight, C=C)
     X = _as_float_array(X)
     dtype = X.dtype
     compiled = _compiled.supports(X)
@@ -226,7 +233,8 @@ def softmax_loss_and_grad(W, b, X, y, sample_weight=None, *, C=np.inf, n_threads
         One weight row per class.
     b : array_like of shape (K,)
         Intercepts. Never penalized.
-    X : {ndarray, scipy.sparse matrix} of shape (m, n)
+    X : {ndarray, scipy.sparse matrix, dask.array.Array} of shape (m, n)
+        Dask input goes to :func:`logitdescent.backends.dask.softmax_loss_and_grad`.
     y : array_like of shape (m,)
         Class indices in ``0 .. K-1`` (the positions of the ones in ``Y``).
     sample_weight : array_like of shape (m,), default=None
@@ -242,6 +250,10 @@ def softmax_loss_and_grad(W, b, X, y, sample_weight=None, *, C=np.inf, n_threads
         In X's floating dtype.
     db : ndarray of shape (K,), float64
     """
+    if is_dask_collection(X) or is_dask_collection(y) or is_dask_collection(sample_weight):
+        from .backends import dask as dask_backend  # Dask is imported only for Dask input
+
+        return dask_backend.softmax_loss_and_grad(W, b, X, y, sample_weight, C=C)
     X = _as_float_array(X)
     compiled = _compiled.supports(X)
     W = np.asarray(W, dtype=np.float64 if compiled else X.dtype)

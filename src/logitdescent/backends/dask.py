@@ -633,6 +633,18 @@ def _max_arrays(*parts):
     return functools.reduce(np.maximum, parts)
 
 
+def _positive_rows(chunk):
+    """``((index, local rows of positive weight, or None for all of them),)``."""
+    if chunk.sample_weight is None:
+        return ((chunk.index, None),)
+    positive = np.flatnonzero(chunk.sample_weight > 0)
+    return ((chunk.index, None if positive.size == chunk.n_rows else positive),)
+
+
+def _concat_tuples(*parts):
+    return functools.reduce(operator.add, parts)
+
+
 def _take(chunk, rows):
     """The chunk's rows ``rows`` (local indices): ``(X, y, s)`` copies."""
     s = None if chunk.sample_weight is None else chunk.sample_weight[rows]
@@ -971,6 +983,33 @@ class _DaskLinear(LinearObjective):
         top = self._chunks.map_reduce(_max_example_norm, self.fit_intercept, mean_weight,
                                       reduce=_max_partials, name="example-norm")
         return self.CURVATURE_BOUND * top + self.l2
+
+    def positive_weight_rows(self):
+        """Sorted global indices of the rows of positive weight; None when every row has some.
+
+        The hook of precond-lbfgs's row sample
+        (:func:`logitdescent.solvers.precond.sketch_rows`): one pass on the
+        workers, and indices come back only from chunks that hold weightless
+        rows, instead of the whole weight vector.
+        """
+        if self.sample_weight is None:
+            return None
+        parts = sorted(self._chunks.map_reduce(_positive_rows, reduce=_concat_tuples, name="positive-rows"),
+                       key=lambda part: part[0])
+        if all(rows is None for _, rows in parts):
+            return None
+        return np.concatenate([
+            np.arange(n, dtype=np.int64) + offset if rows is None else rows.astype(np.int64) + offset
+            for (_, rows), n, offset in zip(parts, self._chunks.n_rows, self._chunks.offsets)
+        ])
+
+    def column_abs_max(self):
+        """``max_i |x_ij|`` per column, float64 (n,): one pass on the workers.
+
+        What the estimator's checks of degenerate or overflowing columns
+        need of X, without gathering X.
+        """
+        return self._chunks.map_reduce(_column_abs_max, reduce=_max_arrays, name="column-max")
 
     @property
     def data_nbytes(self):

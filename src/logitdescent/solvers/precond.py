@@ -76,13 +76,17 @@ HISTORY_SIZE = 10
 HANDOVER_ITER = 25
 
 
-def sketch_rows(n_samples, n_params, seed=SKETCH_SEED, sample_weight=None):
+def sketch_rows(n_samples, n_params, seed=SKETCH_SEED, sample_weight=None, candidates=None):
     """Sorted row indices of the preconditioner's sample, or None for all rows.
 
     Rows of zero weight add nothing to the Hessian: the sample is drawn
     among the others (a sample of weightless rows would have no curvature).
+    ``candidates``, the sorted indices of those rows when already known
+    (None: all rows, or those where ``sample_weight`` is positive), spares
+    reading the weights here.
     """
-    candidates = None if sample_weight is None else np.flatnonzero(np.asarray(sample_weight) > 0)
+    if candidates is None and sample_weight is not None:
+        candidates = np.flatnonzero(np.asarray(sample_weight) > 0)
     available = n_samples if candidates is None else candidates.size
     size = SKETCH_ROWS_PER_PARAM * n_params
     if size >= available:
@@ -102,7 +106,12 @@ def preconditioner(objective, theta):
     at all), not finite (negative sample weights), or not positive definite
     even with a small ridge.
     """
-    rows = sketch_rows(objective.n_samples, objective.n_params, sample_weight=objective.sample_weight)
+    if hasattr(objective, "positive_weight_rows"):
+        # Data that live elsewhere (a Dask cluster) say which rows weigh
+        # something without sending the whole weight vector here.
+        rows = sketch_rows(objective.n_samples, objective.n_params, candidates=objective.positive_weight_rows())
+    else:
+        rows = sketch_rows(objective.n_samples, objective.n_params, sample_weight=objective.sample_weight)
     sample = objective if rows is None else objective.subset(rows)
     with np.errstate(invalid="ignore", divide="ignore"):  # negative weights: NaN, handled below
         H = sample.hessian(theta)
