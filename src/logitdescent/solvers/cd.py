@@ -175,8 +175,18 @@ def minimize(objective, theta0, *, max_iter, tol, callback=None, screen=True, fi
     return finish(objective, state.theta, J, grad, n_iter, history, tol, message)
 
 
+#: Bytes of float64 columns handled at a time (Gram, products) when they are
+#: read from X: each block and its scaled copy are temporaries, kept within
+#: the memory goal of tests/test_memory.py (a tenth of X at m = 5e4).
+BLOCK_BYTES = 2**20
+#: The same for a gathered working set, which already holds ``m |W|``
+#: numbers: larger blocks, for BLAS speed (the objective's Hessian measured
+#: 1 MiB blocks 10x slower than 16 MiB ones).
+GATHERED_BLOCK_BYTES = 16 * 2**20
+
+
 class ColumnSource:
-    """X as the solver reads it: columns gathered into float64 blocks.
+    """X as the solver reads it: the working set's columns in float64.
 
     Parameters
     ----------
@@ -189,26 +199,82 @@ class ColumnSource:
         self.sparse = sp.issparse(X)
         self.X = X.tocsc() if self.sparse else X
         self._key = None
-        self._block = None
+        self._columns = None
 
     def take(self, features):
-        """``X[:, features]`` as float64 (m, |features|); the last one is reused."""
+        """The columns ``features`` (a boolean mask) as :class:`Columns`; the last one is reused."""
         key = features.tobytes()
         if key != self._key:
-            block = self.X[:, features]
-            self._block = block.astype(np.float64) if self.sparse else np.asarray(block, dtype=np.float64)
+            self._columns = Columns(self.X, np.flatnonzero(features), self.sparse)
             self._key = key
-        return self._block
+        return self._columns
 
 
-def _gram(XW, D, nonnegative=True):
-    """``XW^T diag(D) XW``, dense float64 (|W|, |W|)."""
-    if sp.issparse(XW):
-        return np.asarray((XW.T @ sp.diags(D) @ XW).toarray())
-    if not nonnegative:  # softmax's off-diagonal class pairs
-        return XW.T @ (XW * D[:, None])
-    root = XW * np.sqrt(D)[:, None]
-    return root.T @ root  # NumPy sends A.T @ A to BLAS syrk
+class Columns:
+    """``X[:, idx]`` in float64, gathered once, or read in row blocks.
+
+    A working set of at most half the features is gathered into one float64
+    array (each Newton step then reads ``m |W|`` numbers, not ``m n``); a
+    larger one (every feature, without L1) is read from X in row blocks of
+    ``BLOCK_BYTES``, so the solver never holds a copy of X. Products and Gram
+    matrices are summed over row blocks either way: the only temporaries are
+    blocks.
+    """
+
+    def __init__(self, X, idx, sparse):
+        self.idx, self.sparse, self.m = idx, sparse, X.shape[0]
+        self.X = None
+        if sparse:
+            self.A = X[:, idx].astype(np.float64)
+        elif 2 * idx.size <= X.shape[1]:
+            self.A = np.asarray(X[:, idx], dtype=np.float64)
+        else:
+            self.A, self.X = None, X
+        budget = BLOCK_BYTES if self.A is None else GATHERED_BLOCK_BYTES
+        self.rows = max(1, budget // (8 * max(1, idx.size)))
+
+    def _blocks(self):
+        if self.sparse:
+            yield slice(None), self.A
+            return
+        for start in range(0, self.m, self.rows):
+            rows = slice(start, min(self.m, start + self.rows))
+            if self.A is not None:
+                yield rows, self.A[rows]
+            elif self.idx.size == self.X.shape[1]:
+                yield rows, np.asarray(self.X[rows], dtype=np.float64)
+            else:
+                yield rows, np.asarray(self.X[rows][:, self.idx], dtype=np.float64)
+
+    def rmatvec(self, R):
+        """``X_W^T R`` for R of shape (m, K): (|W|, K)."""
+        out = np.zeros((self.idx.size, R.shape[1]))
+        for rows, block in self._blocks():
+            out += block.T @ R[rows]
+        return out
+
+    def matvec(self, S):
+        """``X_W S`` for S of shape (|W|, K): (m, K)."""
+        out = np.empty((self.m, S.shape[1]))
+        for rows, block in self._blocks():
+            out[rows] = block @ S
+        return out
+
+    def gram(self, D, nonnegative=True):
+        """``X_W^T diag(D) X_W`` (|W|, |W|) and ``X_W^T D`` (|W|,)."""
+        H = np.zeros((self.idx.size, self.idx.size))
+        border = np.zeros(self.idx.size)
+        for rows, block in self._blocks():
+            d = D[rows]
+            if self.sparse:
+                H += np.asarray((block.T @ sp.diags(d) @ block).toarray())
+            elif nonnegative:
+                root = block * np.sqrt(d)[:, None]
+                H += root.T @ root  # NumPy sends A.T @ A to BLAS syrk
+            else:  # softmax's off-diagonal class pairs
+                H += block.T @ (block * d[:, None])
+            border += np.asarray(block.T @ d).ravel()
+        return H, border
 
 
 class _State:
@@ -304,7 +370,7 @@ class _State:
         stopped for good (line search failure or rounding floor).
         """
         idx = np.flatnonzero(features)
-        XW = self.columns.take(idx)
+        XW = self.columns.take(features)
         cols, penalized = self._restricted(idx)
         l1, l2 = self.l1, self.l2
         lower, upper = self.lower[:, cols], self.upper[:, cols]
@@ -317,7 +383,7 @@ class _State:
             R = self.s_over_S[:, None] * (P - self.Y)
             V = self.rows[:, cols]  # copies: (K, |W|+1)
             G = np.empty_like(V)
-            G[:, : idx.size] = (XW.T @ R).T + l2 * V[:, : idx.size]
+            G[:, : idx.size] = XW.rmatvec(R).T + l2 * V[:, : idx.size]
             if self.fit_intercept:
                 G[:, -1] = R.sum(axis=0)
             # The shared optimality vector, on these coordinates.
@@ -342,7 +408,7 @@ class _State:
             if -delta <= COST_RTOL * abs(cost) and opt > STALL_RATIO * previous_opt:
                 return steps, "gradient at the rounding floor of the data's dtype"
             previous_opt = opt
-            Q = np.asarray(XW @ step[:, : idx.size].T)
+            Q = XW.matvec(step[:, : idx.size].T)
             if self.fit_intercept:
                 Q += step[:, -1]
             t = 1.0
@@ -379,9 +445,8 @@ class _State:
             for l in range(k, K):
                 d = self.s_over_S * ((P[:, k] if k == l else 0.0) - P[:, k] * P[:, l])
                 block = H[k * c : (k + 1) * c, l * c : (l + 1) * c]
-                block[:n_cols, :n_cols] = _gram(XW, d, nonnegative=k == l)
+                block[:n_cols, :n_cols], border = XW.gram(d, nonnegative=k == l)
                 if self.fit_intercept:
-                    border = np.asarray(XW.T @ d).ravel()
                     block[:n_cols, -1] = border
                     block[-1, :n_cols] = border
                     block[-1, -1] = d.sum()
