@@ -592,12 +592,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             objective = dask_backend.DaskLogisticObjective(X, (codes == 1).astype(X.dtype), sample_weight, **common)
         else:
             objective = dask_backend.DaskSoftmaxObjective(X, codes, sample_weight, n_outputs=K, **common)
-        if not np.isfinite(objective.weight_sum):
-            raise ValueError(
-                "sample_weight sums to infinity; divide every weight by the same constant (the fit does not change)."
-            )
-        if not objective.weight_sum > 0:
-            raise ValueError("sample_weight must have a positive sum; all weights are zero.")
+        # (The objective refuses a zero or infinite weight sum, found where the weights live.)
         theta0 = objective.join(*self._starting_coefs(coef_init, intercept_init))
         self.solver_ = dask_backend.choose_solver(objective) if self.solver == "auto" else self.solver
         options = {"learning_rate": self.learning_rate, "random_state": self.random_state, "batch_size": self.batch_size}

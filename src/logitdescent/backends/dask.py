@@ -271,6 +271,10 @@ def _as_dask_vector(v, name, X):
                 if len(v.columns) != 1:
                     raise ValueError(f"{name} must be 1-D; got a dask DataFrame of {len(v.columns)} columns.")
                 v = v[v.columns[0]]
+            if not isinstance(v.dtype, np.dtype):
+                # pandas extension dtypes (string labels) as objects, which
+                # to_dask_array would otherwise convert with a warning.
+                v = v.astype(object)
             v = v.to_dask_array(lengths=True)
         if not isinstance(v, da.Array):
             raise TypeError(f"{name} must be a dask array or Series; got {type(v).__name__}.")
@@ -867,6 +871,11 @@ class _DaskLinear(LinearObjective):
         self.client = get_client(client)
         self._chunks = _Chunks(X, y, sample_weight, self._y_kind, self.client)
         S = self._chunks.weight_sum
+        if not np.isfinite(S):
+            raise ValueError("sample_weight sums to infinity; divide every weight by the same constant "
+                             "(the fit does not change).")
+        if not S > 0:  # also no rows at all
+            raise ValueError("sample_weight must have a positive sum; all weights are zero (or X has no rows).")
         if penalty_scale is None:
             penalty_scale = 0.0 if C is None or np.isinf(C) else 1.0 / (C * S)
         # The in-memory constructor with no weights (it would sum a Dask
