@@ -24,6 +24,7 @@ named pipes, ``-`` for stdout) are streamed to, never replaced.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import io
 import json
@@ -31,6 +32,7 @@ import math
 import numbers
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 import threading
@@ -58,6 +60,7 @@ from .data import (
     load_dataset,
     read_table,
     split_target,
+    validate_features,
     validate_known_labels,
 )
 from .estimator import PARAMETER_CONSTRAINTS, LogisticRegression, resolve_penalty
@@ -533,6 +536,341 @@ def _fsync_directory(directory):
         os.close(fd)
 
 
+# -- Dask: data that live in many files, fitted on a cluster ----------------
+
+#: Seconds to wait for the scheduler of ``--scheduler`` before giving up.
+_SCHEDULER_CONNECT_TIMEOUT = 10
+_GLOB_CHARACTERS = frozenset("*?[")
+
+
+def _cluster_options(command):
+    """``--workers N`` and ``--scheduler ADDRESS``, shared by train and predict."""
+    command = click.option(
+        "--scheduler", metavar="ADDRESS", default=None,
+        help="Run on the running Dask cluster whose scheduler is at ADDRESS (e.g. tcp://10.0.0.1:8786); "
+             "--data is read with dask.dataframe.")(command)
+    return click.option(
+        "--workers", type=click.IntRange(min=1), default=None, metavar="N",
+        help="Start a local Dask cluster of N worker processes for this run (closed at the end); "
+             "--data is read with dask.dataframe.")(command)
+
+
+def _check_cluster_flags(workers, scheduler):
+    if workers is not None and scheduler is not None:
+        raise click.UsageError("--workers starts a local cluster and --scheduler names a running one: "
+                               "give one of them")
+
+
+def _on_dask(data, workers, scheduler):
+    """Whether the run reads ``--data`` with dask.dataframe: a folder, a glob, or a cluster flag."""
+    if workers is not None or scheduler is not None:
+        return True
+    return data is not None and (Path(data).is_dir() or not _GLOB_CHARACTERS.isdisjoint(str(data)))
+
+
+def _refuse_for_dask(ctx, rates, summary, checkpoint, resume, target):
+    """The train flags that need the data in this process, refused for Dask input."""
+    needs_memory = [flag for flag, given in (("--summary", summary), ("--checkpoint", checkpoint),
+                                             ("--resume", resume is not None),
+                                             ("several --learning-rate values", len(rates) > 1)) if given]
+    if needs_memory:
+        raise click.UsageError(f"{', '.join(needs_memory)} cannot be used with Dask input (a folder or glob as "
+                               "--data, --workers or --scheduler): they need the data in this process")
+    if ctx.params.get("data") is None or target is None:
+        raise click.UsageError("Dask input needs --data (a folder, a glob or a file) and --target COLUMN")
+
+
+def _dask_modules():
+    """``(dask, dask.dataframe, logitdescent.backends.dask)``, imported only for Dask input."""
+    try:
+        import dask
+        import dask.dataframe as dd
+
+        from .backends import dask as dask_backend
+    except ImportError as exc:
+        raise _BadInput(f"Dask input needs Dask ({exc}); install it with pip install 'logitdescent[dask]'") from exc
+    return dask, dd, dask_backend
+
+
+@contextlib.contextmanager
+def _dask_client(workers, scheduler):
+    """The Client of ``--workers`` (a LocalCluster started here) or ``--scheduler``, closed on exit.
+
+    Neither flag: no Client, Dask's default scheduler (threads) runs the graph.
+    """
+    if workers is None and scheduler is None:
+        yield None
+        return
+    _dask_modules()
+    import logging
+
+    import distributed
+
+    cluster = None
+    try:
+        if workers is not None:
+            # One thread per worker process: the kernel's parallelism is one
+            # chunk task per worker thread (see backends/dask.py).
+            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                               dashboard_address=None, silence_logs=logging.ERROR)
+            client = distributed.Client(cluster, set_as_default=True)
+        else:
+            client = distributed.Client(scheduler, timeout=_SCHEDULER_CONNECT_TIMEOUT, set_as_default=True)
+    except (OSError, TimeoutError, ValueError) as exc:
+        if cluster is not None:
+            cluster.close()
+        what = f"start {workers} local Dask workers" if workers is not None else \
+            f"connect to the Dask scheduler at --scheduler {scheduler!r}"
+        raise _Failure(f"cannot {what}: {' '.join(str(exc).split()) or type(exc).__name__}") from None
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _data_kind(path):
+    suffixes = [s.lower() for s in path.suffixes]
+    if ".csv" in suffixes:
+        return "csv"
+    return "parquet" if suffixes and suffixes[-1] in (".parquet", ".pq") else None
+
+
+def _data_files(data):
+    """The files ``--data`` names (a file, a folder's files, a glob's matches) and their one kind."""
+    path = Path(data)
+    if path.is_dir():
+        # Hidden and underscore files are bookkeeping (_SUCCESS, _metadata, .crc).
+        files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
+        if not files:
+            raise DataError(f"--data {str(data)!r} is a directory, not a data file, and holds no Parquet or CSV "
+                            "files; give a file, or a folder or glob of .parquet/.csv files")
+    elif not _GLOB_CHARACTERS.isdisjoint(str(data)):
+        files = sorted(Path(p) for p in glob.glob(str(data)) if Path(p).is_file())
+        if not files:
+            raise DataError(f"--data {str(data)!r} matches no file; check the pattern (quote it for the shell)")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise DataError(f"data file not found: {str(data)!r}; check the path")
+    kinds = {_data_kind(f) for f in files}
+    if None in kinds:
+        odd = next(f for f in files if _data_kind(f) is None)
+        raise DataError(f"--data {str(data)!r} includes {odd.name!r}, which is not a .parquet, .pq or .csv file")
+    if len(kinds) > 1:
+        raise DataError(f"--data {str(data)!r} mixes Parquet and CSV files; give files of one kind")
+    return [str(f) for f in files], kinds.pop()
+
+
+def _read_dask_table(data):
+    """``--data`` as a Dask DataFrame (one partition per Parquet file or CSV block), column names strings."""
+    _, dd, _ = _dask_modules()
+    files, kind = _data_files(data)
+    try:
+        frame = dd.read_parquet(files) if kind == "parquet" else dd.read_csv(files, encoding="utf-8-sig")
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read --data {str(data)!r}: {' '.join(str(exc).split())}") from exc
+    return frame.rename(columns={c: str(c) for c in frame.columns})
+
+
+def _dask_features(frame, target, data):
+    """``(X, y, names)`` of a Dask DataFrame, the columns' types checked from its metadata."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    if target not in frame.columns:
+        raise DataError(f"target column {target!r} not found in --data {str(data)!r}; available columns: "
+                        f"{', '.join(repr(c) for c in list(frame.columns)[:10])}")
+    names = [c for c in frame.columns if c != target]
+    if not names:
+        raise DataError(f"--data {str(data)!r} has no feature columns besides the target {target!r}")
+    bad = [c for c in names if not (is_numeric_dtype(frame[c].dtype) or is_bool_dtype(frame[c].dtype))]
+    if bad:
+        raise DataError(f"feature column(s) {', '.join(repr(c) for c in bad[:10])} are not numeric; "
+                        "encode them or drop them from the files")
+    return frame[names], frame[target], names
+
+
+def _fitted_scaler(mean, var, n_samples, names):
+    """A fitted ``StandardScaler`` holding statistics computed on the cluster.
+
+    Its state is what ``StandardScaler().fit`` on the same rows would set
+    (the scale from the variance by scikit-learn's own rule for ~zero
+    variances), so the model file and in-memory prediction work unchanged.
+    """
+    from sklearn.preprocessing._data import _handle_zeros_in_scale
+
+    scaler = StandardScaler()
+    scaler.mean_ = np.asarray(mean, dtype=np.float64)
+    scaler.var_ = np.asarray(var, dtype=np.float64)
+    scaler.scale_ = _handle_zeros_in_scale(np.sqrt(scaler.var_), copy=True)
+    scaler.n_samples_seen_ = int(n_samples)
+    scaler.n_features_in_ = len(names)
+    scaler.feature_names_in_ = np.asarray(names, dtype=object)
+    return scaler
+
+
+def _pick_log_proba(log_proba, codes):
+    """Each row's log-probability of its own class (one block; codes of shape (rows, 1))."""
+    return log_proba[np.arange(codes.shape[0]), codes[:, 0]]
+
+
+def _train_on_dask(classifier, data, target, test_size, seed, out_dir, show, quiet, json_out):
+    """``train`` on Dask: split, scaler statistics (one pass), fit and scores on the cluster.
+
+    The split draws each row's side from ``--seed`` per partition (reproducible
+    for the same files; not stratified). ROC AUC, which needs the test scores
+    sorted in one process, is left out (null in metrics.json).
+    """
+    dask, _, dask_backend = _dask_modules()
+    frame = _read_dask_table(data)
+    X, y, names = _dask_features(frame, target, data)
+    if int(y.isna().sum().compute()):  # one pass over the target column only
+        raise DataError(f"target column {target!r} has missing values; drop those rows or label them")
+    X_train, X_test, y_train, y_test = dask_backend.train_test_split(X, y, test_size=test_size, random_state=seed)
+    X_train, y_train, _ = dask_backend.align(X_train, y_train)
+    X_test, y_test, _ = dask_backend.align(X_test, y_test)
+    n_train, n_test = X_train.shape[0], X_test.shape[0]
+    if n_train == 0 or n_test == 0:
+        raise DataError(f"the split of --test-size {test_size:g} left {n_train} training and {n_test} test rows; "
+                        "use more data or another --test-size")
+    mean, var = dask_backend.column_stats(X_train)
+    unusable = [names[j] for j in np.flatnonzero(~(np.isfinite(mean) & np.isfinite(var)))]
+    if unusable:
+        raise DataError(f"feature column(s) {', '.join(repr(c) for c in unusable[:10])} hold missing (NaN) or "
+                        "infinite values, or values too large to standardize; fill, drop or rescale them")
+    scaler = _fitted_scaler(mean, var, n_train, names)
+    start = time.perf_counter()
+    caught, classifier = _fit(classifier, dask_backend.standardize(X_train, scaler.mean_, scaler.scale_),
+                              y_train, show=show)
+    fit_time = time.perf_counter() - start
+    divergence = next((str(w.message) for w in caught if "diverged" in str(w.message)), None)
+    if divergence is not None:
+        raise _Failure(f"gradient descent diverged: {divergence}; nothing was written")
+
+    def standardized(X):
+        return dask_backend.standardize(X, scaler.mean_, scaler.scale_)
+
+    _, codes = dask_backend.encode_labels(y_test, classifier.classes_)
+    picked = dask.array.map_blocks(_pick_log_proba, classifier.predict_log_proba(standardized(X_test)),
+                                   codes[:, None], drop_axis=1, dtype=np.float64)
+    train_accuracy, test_accuracy, test_log_loss = dask.compute(
+        (classifier.predict(standardized(X_train)) == y_train).mean(),
+        (classifier.predict(standardized(X_test)) == y_test).mean(),
+        -picked.mean(),
+    )
+    metrics = {
+        "dataset": str(data), "target": str(target), **_fit_metrics(classifier, n_train, n_test, fit_time),
+        "train_accuracy": float(train_accuracy), "test_accuracy": float(test_accuracy),
+        "test_log_loss": float(test_log_loss), "test_roc_auc": None,
+        "learning_rate": classifier.learning_rate, "diverged": False,
+    }
+    if not quiet:
+        for warning in caught:
+            # Dask's and pandas' deprecation notices to each other are not the user's to act on.
+            if not issubclass(warning.category, (DeprecationWarning, FutureWarning)):
+                _warn(warning.message)
+    model = Pipeline([("scaler", scaler), ("classifier", classifier)])
+    outputs = dict.fromkeys(_TRAIN_FILES)
+    outputs["learning_curve.png"] = _render_curves(classifier, Path(str(data)).name)
+    outputs["metrics.json"] = _json_bytes(metrics)
+    outputs["model.json"] = model_to_bytes(model)
+    paths = _write_set(out_dir, outputs)
+    if json_out:
+        _emit_json(metrics)
+    elif not quiet:
+        _report_training(metrics, paths)
+
+
+def _prediction_meta(classes):
+    """The empty table of one partition's predictions: column names and dtypes."""
+    # Text labels as pandas' string dtype: an object column's placeholder
+    # metadata is not a type Parquet can write.
+    label_dtype = pd.StringDtype() if classes.dtype.kind in "OUS" else classes.dtype
+    return pd.DataFrame({"prediction": pd.Series([], dtype=label_dtype),
+                         **{c: pd.Series([], dtype=np.float64) for c in _probability_columns(classes)}})
+
+
+def _predict_partition(partition, model, threshold, names):
+    """One partition's prediction table, by the in-memory code path (same numbers as predict on a file)."""
+    if len(partition) == 0:
+        return _prediction_meta(model.classes_)
+    X = validate_features(partition if names is not None else partition.set_axis(range(partition.shape[1]), axis=1))
+    table = _prediction_table(model, X if names is not None else X.to_numpy(), threshold)
+    label_dtype = _prediction_meta(model.classes_)["prediction"].dtype
+    return table.astype({"prediction": label_dtype})
+
+
+def _predict_on_dask(model, model_path, data, out, threshold, json_out, quiet):
+    """``predict`` on Dask: each partition predicted where it lives, written as one part file.
+
+    The folder ``out`` is written beside its destination first and renamed
+    into place (replacing an earlier prediction folder) only once complete.
+    """
+    dask, _, _ = _dask_modules()
+    frame = _read_dask_table(data)
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        missing = [c for c in names if c not in frame.columns]
+        if missing:
+            raise DataError(f"the data lacks {len(missing)} feature columns the model was trained on: "
+                            f"{', '.join(repr(c) for c in missing[:10])}; give files with the training columns")
+        extra = [c for c in frame.columns if c not in set(names)]
+        if extra and not quiet:
+            _note(f"ignoring {len(extra)} column(s) the model was not trained on: "
+                  + ", ".join(repr(c) for c in extra[:10]))
+        X = frame[list(names)]
+    else:
+        if len(frame.columns) != model.n_features_in_:
+            raise DataError(f"the data has {len(frame.columns)} feature columns but the model expects "
+                            f"{model.n_features_in_}; give files with the training columns")
+        X = frame
+    names = None if names is None else list(names)
+    predictions = X.map_partitions(_predict_partition, model, threshold, names, meta=_prediction_meta(model.classes_))
+    parquet = out.suffix.lower() in (".parquet", ".pq")
+    if out.exists() and not out.is_dir():
+        raise _BadInput(f"--out {str(out)!r} is a file; Dask input is predicted into a folder of part files")
+    if not out.parent.is_dir():
+        raise _BadInput(f"--out {str(out)!r}: the folder {str(out.parent)!r} does not exist")
+    staging = out.parent / f".{out.name}.{secrets.token_hex(4)}.tmp"
+    try:
+        if parquet:
+            writes = predictions.to_parquet(str(staging), write_index=False, compute=False)
+        else:
+            staging.mkdir()
+            writes = predictions.to_csv(str(staging / "part-*.csv"), index=False, compute=False)
+        writes = list(writes) if isinstance(writes, (list, tuple)) else [writes]
+        dask.compute(*writes)
+        # Counted from what was written: one column read back, instead of
+        # the predictions computed a second time.
+        _, dd, _ = _dask_modules()
+        written = (dd.read_parquet(str(staging), columns=["prediction"]) if parquet
+                   else dd.read_csv(str(staging / "part-*.csv"), usecols=["prediction"],
+                                    dtype={"prediction": _prediction_meta(model.classes_)["prediction"].dtype}))
+        counts = written["prediction"].value_counts().compute()
+        if out.exists():
+            old = out.parent / f".{out.name}.{secrets.token_hex(4)}.old"
+            os.replace(out, old)
+            os.replace(staging, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    classes = model.classes_
+    report = {
+        "model": str(model_path), "data": str(data), "out": str(out), "n_predictions": int(counts.sum()),
+        "classes": classes.tolist(), "threshold": threshold,
+        "counts": {str(_label(label)): int(counts.get(label, 0)) for label in classes},
+    }
+    if json_out:
+        _emit_json(report)
+    elif not quiet:
+        parts = len([p for p in out.iterdir() if not p.name.startswith((".", "_"))])
+        click.echo(f"Wrote {report['n_predictions']} predictions to {out} ({parts} "
+                   f"{'Parquet' if parquet else 'CSV'} part files)")
+
+
 # -- train -----------------------------------------------------------------
 
 _TRAIN_EXAMPLES = """\b
@@ -598,14 +936,27 @@ _RUN_FLAGS = ("data", "target", "test_size", "seed", "solver", "C", "l1_ratio", 
 @click.option("--json", "json_out", is_flag=True,
               help="Print metrics.json's object on stdout, nothing else; messages go to stderr.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@_cluster_options
 def train(data, target, out_dir, test_size, seed, print_every, quiet, json_out, summary, checkpoint,
-          checkpoint_every, resume, learning_rate, **flags):
+          checkpoint_every, resume, learning_rate, workers, scheduler, **flags):
     """Fit a standardized logistic regression and save model, metrics and plots.
 
     The features are standardized (StandardScaler) before the fit; the model
-    file holds both steps, so predict takes the original columns.
+    file holds both steps, so predict takes the original columns. A folder or
+    glob of Parquet or CSV files as --data (or --workers / --scheduler) runs
+    on Dask: the split, the scaler's statistics and the fit on the cluster.
     """
     ctx = click.get_current_context()
+    _check_cluster_flags(workers, scheduler)
+    if _on_dask(data, workers, scheduler):
+        _refuse_for_dask(ctx, learning_rate, summary, checkpoint, resume, target)
+        classifier = _check_flags(ctx, learning_rate, summary, checkpoint, flags)
+        if not quiet:
+            _warn_unused_flags(ctx, classifier.ignored_params())
+        show = dict(print_every=0 if quiet else print_every, quiet=quiet,
+                    stream=sys.stderr if json_out else sys.stdout)
+        with _dask_client(workers, scheduler):
+            return _train_on_dask(classifier, data, target, test_size, seed, out_dir, show, quiet, json_out)
     start = None
     if resume is not None:
         given = [_flag(name) for name in _RUN_FLAGS if _given(ctx, name)]
@@ -766,13 +1117,21 @@ def _training_metrics(model, train, test, fit_time):
     counts the coefficients an L1 penalty left nonzero.
     """
     (X_train, y_train), (X_test, y_test) = train, test
-    classifier = model.named_steps["classifier"]
+    return {
+        **_fit_metrics(model.named_steps["classifier"], len(y_train), len(y_test), fit_time),
+        "train_accuracy": float(accuracy_score(y_train, model.predict(X_train))),
+        **{f"test_{name}": value for name, value in _scores(model, X_test, y_test).items()},
+    }
+
+
+def _fit_metrics(classifier, n_train, n_test, fit_time):
+    """The part of ``metrics.json`` that describes the fit itself."""
     return {
         "classes": classifier.classes_.tolist(),
         "n_classes": int(classifier.classes_.size),
         "multiclass": None if classifier.classes_.size == 2 else "multinomial",
-        "n_train": len(y_train),
-        "n_test": len(y_test),
+        "n_train": int(n_train),
+        "n_test": int(n_test),
         "n_features": int(classifier.n_features_in_),
         "solver": classifier.solver_,
         "converged": bool(classifier.converged_),
@@ -780,8 +1139,6 @@ def _training_metrics(model, train, test, fit_time):
         "final_cost": float(classifier.loss_curve_[-1]),
         "n_nonzero_coef": int(np.count_nonzero(classifier.coef_)),
         "fit_time_s": round(fit_time, 6),
-        "train_accuracy": float(accuracy_score(y_train, model.predict(X_train))),
-        **{f"test_{name}": value for name, value in _scores(model, X_test, y_test).items()},
     }
 
 
@@ -1124,22 +1481,33 @@ Examples:
 @click.option("--json", "json_out", is_flag=True,
               help="Print a summary of the predictions as one JSON object on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
-def predict(model_path, data, out, threshold, json_out, quiet):
+@_cluster_options
+def predict(model_path, data, out, threshold, json_out, quiet, workers, scheduler):
     """Write the predicted label and the class probabilities of every row.
 
     Columns are matched to the model's features by name, in any order;
     columns it was not trained on (such as the target) are ignored and listed
     once on stderr. The output holds prediction and proba_<label> for every
-    class, in the model's order; each row's probabilities sum to 1.
+    class, in the model's order; each row's probabilities sum to 1. A folder
+    or glob of Parquet or CSV files as --data (or --workers / --scheduler) is
+    predicted on Dask, partition by partition, into the folder --out: Parquet
+    part files for a name ending in .parquet or .pq, CSV part files otherwise.
     """
+    _check_cluster_flags(workers, scheduler)
+    on_dask = _on_dask(data, workers, scheduler)
     if json_out and out == "-":
         raise click.UsageError("--json and --out - both write to stdout; write the predictions to a file")
+    if on_dask and out == "-":
+        raise click.UsageError("Dask input is predicted into a folder of part files; give --out DIR, not -")
     model = _load_model(model_path)
     classes = model.classes_
     if threshold is not None and classes.size != 2:
         raise click.UsageError(f"--threshold applies to two classes; this model has {classes.size}")
     if threshold is None:
         threshold = _stored_threshold(model_path) if classes.size == 2 else None
+    if on_dask:
+        with _dask_client(workers, scheduler):
+            return _predict_on_dask(model, model_path, data, Path(out), threshold, json_out, quiet)
     X = _model_features(model, read_table(data), quiet=quiet)
     predictions = _prediction_table(model, X, threshold)
     parquet = out != "-" and Path(out).suffix.lower() in (".parquet", ".pq")

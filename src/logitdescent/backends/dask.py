@@ -244,7 +244,7 @@ def _as_dask_matrix(X):
             )
         # One pass over the partitions for their lengths (Parquet: often
         # only the footers); needed to align y and to cut X by rows.
-        X = X.to_dask_array(lengths=True)
+        X = _optimized(X).to_dask_array(lengths=True)
     elif hasattr(X, "to_dask_array"):  # a dask Series
         raise ValueError("X must be 2-D (m, n); got a dask Series: use X.to_frame().")
     if not isinstance(X, da.Array):
@@ -262,6 +262,19 @@ def _as_dask_matrix(X):
     return X
 
 
+def _optimized(frame):
+    """A Dask DataFrame/Series with its query plan optimized, so partitions and lengths agree.
+
+    Dask's planner fuses small Parquet partitions according to the columns a
+    collection reads: ``df["y"]`` may have fewer partitions than ``df`` once
+    optimized, and ``to_dask_array(lengths=True)`` would count the lengths of
+    the optimized partitions against the unoptimized partition count (a
+    ValueError). Optimized first, both are the same; X and y are aligned by
+    rows afterwards (:func:`align` rechunks y to X's rows), whatever each's partitions.
+    """
+    return frame.optimize() if hasattr(frame, "optimize") else frame
+
+
 def _as_dask_vector(v, name, X):
     """``v`` as a 1-D dask array chunked like X's rows, or a clear error."""
     m = X.shape[0]
@@ -275,7 +288,7 @@ def _as_dask_vector(v, name, X):
                 # pandas extension dtypes (string labels) as objects, which
                 # to_dask_array would otherwise convert with a warning.
                 v = v.astype(object)
-            v = v.to_dask_array(lengths=True)
+            v = _optimized(v).to_dask_array(lengths=True)
         if not isinstance(v, da.Array):
             raise TypeError(f"{name} must be a dask array or Series; got {type(v).__name__}.")
         if v.ndim == 2 and v.shape[1] == 1:
