@@ -610,9 +610,10 @@ def _dask_client(workers, scheduler):
     try:
         if workers is not None:
             # One thread per worker process: the kernel's parallelism is one
-            # chunk task per worker thread (see backends/dask.py).
+            # chunk task per worker thread (see backends/dask.py). Dashboard
+            # on a free port: the default 8787 may be another cluster's.
             cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, silence_logs=logging.ERROR)
+                                               dashboard_address=":0", silence_logs=logging.ERROR)
             client = distributed.Client(cluster, set_as_default=True)
         else:
             client = distributed.Client(scheduler, timeout=_SCHEDULER_CONNECT_TIMEOUT, set_as_default=True)
