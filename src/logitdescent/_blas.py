@@ -25,7 +25,7 @@ __all__ = ["blas_context", "SMALL_X_BYTES", "HESSIAN_SOLVERS"]
 SMALL_X_BYTES = 4 * 2**20
 
 #: Solvers whose iterations are dominated by BLAS-3 Hessian products.
-HESSIAN_SOLVERS = frozenset({"newton", "lbfgs-newton", "newton-cd"})
+HESSIAN_SOLVERS = frozenset({"newton", "lbfgs-newton"})
 
 _lock = threading.Lock()
 _state = {"controller": None, "limiter": None, "depth": 0}

@@ -218,10 +218,16 @@ def _assemble(blocks, R, p):
 
 def _factor(H, names):
     """Cholesky factor of the information, or a ValueError naming collinear columns."""
+    p = len(names)
     try:
-        return scipy.linalg.cho_factor(H)
+        factor = scipy.linalg.cho_factor(H)
+        pivots = np.abs(np.diag(factor[0]))
+        # Rounding can let Cholesky through a singular matrix with a pivot
+        # near zero: a condition number beyond 1 / (p eps) counts as singular.
+        if pivots.min() > pivots.max() * np.sqrt(np.finfo(float).eps * p):
+            return factor
+        raise np.linalg.LinAlgError
     except np.linalg.LinAlgError:
-        p = len(names)
         _, R, piv = scipy.linalg.qr(H[:p, :p], pivoting=True)
         d = np.abs(np.diag(R))
         rank = int(np.sum(d > d[0] * np.finfo(float).eps * p)) if d[0] > 0 else 0

@@ -14,7 +14,7 @@ from logitdescent import LogisticRegression
 from logitdescent.objective import LogisticObjective
 from logitdescent.solvers import SOLVERS
 
-DETERMINISTIC = ["gd", "nesterov", "lbfgs", "newton", "lbfgs-newton", "precond-lbfgs"]
+DETERMINISTIC = ["gd", "nesterov", "lbfgs", "newton", "lbfgs-newton", "precond-lbfgs", "newton-cd"]
 
 # (stopping tol, relative error allowed). The error is about max|grad| / lambda_min
 # (lambda_min ~ 0.05 here). L-BFGS's line search compares costs, which stop
