@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -39,6 +40,8 @@ from ldbench.common import (  # noqa: E402
 )
 
 SECTIONS = ("kernel", "time", "memory", "lecture", "multi")
+#: Benchmarks with a command of their own whose latest results RESULTS.md includes.
+STANDALONE = (("bench_l1.py", "l1"), ("bench_dask.py", "dask"))
 TITLES = {
     "kernel": "1. Kernel",
     "time": "2. Time to optimum",
@@ -188,6 +191,11 @@ def main(argv=None):
         frag = results_dir / f"{name}.md"
         if frag.exists():
             parts.append(frag.read_text())
+    standalone = [(script, results_dir / f"{stem}.md") for script, stem in STANDALONE]
+    parts.append("## Benchmarks run on their own\n\nThese take their own command (they start clusters or run "
+                 "peers that need long caps); their latest tables follow, each with its machine and date.\n")
+    parts += [f"### `benchmarks/{script}`\n\n" + re.sub(r"(?m)^#", "###", path.read_text().split("\n", 1)[1])
+              for script, path in standalone if path.exists()]
     output.write_text("\n".join(parts))
     print(f"\nTotal {total:.0f} s. Wrote {output} (fragments in {results_dir}).")
     return 0

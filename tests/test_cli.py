@@ -799,6 +799,27 @@ def test_predict_threshold(trained, cancer_csv):
     assert (strict["prediction"] == 1).sum() < (default["prediction"] == 1).sum()
 
 
+def test_train_stores_the_threshold_predict_uses(tmp_path, cancer_csv):
+    assert invoke("train", "--out", tmp_path, "--threshold", "0.9", "-q").exit_code == 0
+    model = tmp_path / "model.json"
+    stored = pd.read_csv(io.StringIO(invoke("predict", "--model", model, "--data", cancer_csv, "--out", "-").stdout))
+    np.testing.assert_array_equal(stored["prediction"], np.where(stored["proba_1"] > 0.9, 1, 0))
+    assert ((stored["proba_1"] > 0.5) & (stored["proba_1"] <= 0.9)).any()  # the stored threshold mattered
+    given = pd.read_csv(io.StringIO(invoke("predict", "--model", model, "--data", cancer_csv, "--out", "-",
+                                           "--threshold", "0.5").stdout))  # a given one wins
+    np.testing.assert_array_equal(given["prediction"], np.where(given["proba_1"] > 0.5, 1, 0))
+
+
+def test_train_threshold_needs_two_classes(tmp_path):
+    frame = pd.DataFrame({"a": np.arange(30.0), "b": np.arange(30.0) % 7, "label": np.arange(30) % 3})
+    path = write(tmp_path, "three.csv", frame)
+    result = invoke("train", "--data", path, "--target", "label", "--out", tmp_path / "out",
+                    "--threshold", "0.4", "-q")
+    assert_one_line_error(result, 2)
+    assert "--threshold applies to two classes" in result.stderr
+    assert not (tmp_path / "out" / "model.json").exists()
+
+
 # -- interrupt and resume ----------------------------------------------------
 
 

@@ -732,3 +732,39 @@ def test_atomic_write_replaces_and_keeps_the_mode(tmp_path):
     assert path.read_bytes() == b"two"
     assert path.stat().st_mode & 0o777 == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]
+
+
+# -- metadata stored beside the model ---------------------------------------
+
+
+def test_metadata_round_trips_and_is_covered_by_the_checksum(tmp_path, Xy):
+    from logitdescent.persistence import load_model_metadata
+
+    X, y01 = Xy
+    model = LogisticRegression().fit(X, y01)
+    path = save_model(model, tmp_path / "model.json", metadata={"decision_threshold": 0.3})
+    assert load_model_metadata(path) == {"decision_threshold": 0.3}
+    np.testing.assert_array_equal(load_model(path).predict_proba(X), model.predict_proba(X))
+    assert load_model_metadata(save_model(model, tmp_path / "plain.json")) == {}
+    # Editing the stored threshold breaks the checksum: never read from a modified file.
+    tampered = path.read_text().replace('"decision_threshold": 0.3', '"decision_threshold": 0.9')
+    assert tampered != path.read_text()
+    (tmp_path / "tampered.json").write_text(tampered)
+    with pytest.raises(ModelFileError, match="checksum"):
+        load_model_metadata(tmp_path / "tampered.json")
+
+
+@pytest.mark.parametrize(
+    "metadata, match",
+    [
+        ({"decision_threshold": 1.5}, r"decision_threshold must be a number in \[0, 1\]"),
+        ({"decision_threshold": "0.5"}, r"decision_threshold must be a number"),
+        ({"threshold": 0.5}, r"metadata keys \['threshold'\] are not known"),
+        (["decision_threshold"], r"metadata must be a dict"),
+    ],
+)
+def test_bad_metadata_is_refused_before_anything_is_written(tmp_path, Xy, metadata, match):
+    X, y01 = Xy
+    with pytest.raises(TypeError, match=match):
+        save_model(LogisticRegression().fit(X, y01), tmp_path / "model.json", metadata=metadata)
+    assert not (tmp_path / "model.json").exists()

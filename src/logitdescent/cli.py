@@ -65,7 +65,7 @@ from .data import (
 )
 from .estimator import PARAMETER_CONSTRAINTS, LogisticRegression, resolve_penalty
 from .kernel import loss_and_grad, warm_up
-from .persistence import ModelFileError, atomic_write_bytes, load_model, model_to_bytes
+from .persistence import ModelFileError, atomic_write_bytes, load_model, load_model_metadata, model_to_bytes
 from .plots import render_decision_boundary, render_evaluation, render_learning_curve, render_learning_curves
 
 __all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
@@ -391,17 +391,23 @@ def _load_model(path):
 
 
 def _stored_threshold(path):
-    """The decision threshold a model file carries, else 0.5.
+    """The decision threshold the model file carries (``train --threshold``), else 0.5."""
+    return load_model_metadata(path).get("decision_threshold", _DEFAULT_THRESHOLD)
 
-    Model files (format 3) have no slot for it yet; a file whose top level
-    holds ``"metadata": {"decision_threshold": t}`` is read, so that files of
-    a format that adds the slot work unchanged.
-    """
-    with contextlib.suppress(OSError, ValueError, LookupError, TypeError):
-        value = json.loads(Path(path).read_bytes())["metadata"]["decision_threshold"]
-        if isinstance(value, (int, float)) and 0 <= value <= 1:
-            return float(value)
-    return _DEFAULT_THRESHOLD
+
+def _model_metadata(model):
+    """What ``train`` stores beside the model: the ``--threshold`` it was given, if any."""
+    threshold = click.get_current_context().meta.get("decision_threshold")
+    if threshold is None:
+        return None
+    if model.classes_.size != 2:
+        raise click.UsageError(f"--threshold applies to two classes; this target has {model.classes_.size}")
+    return {"decision_threshold": threshold}
+
+
+def _remember_threshold(ctx, param, value):
+    ctx.meta["decision_threshold"] = value
+    return value
 
 
 def _model_features(model, frame, target=None, quiet=False):
@@ -775,7 +781,7 @@ def _train_on_dask(classifier, data, target, test_size, seed, out_dir, show, qui
     outputs = dict.fromkeys(_TRAIN_FILES)
     outputs["learning_curve.png"] = _render_curves(classifier, Path(str(data)).name)
     outputs["metrics.json"] = _json_bytes(metrics)
-    outputs["model.json"] = model_to_bytes(model)
+    outputs["model.json"] = model_to_bytes(model, metadata=_model_metadata(model))
     paths = _write_set(out_dir, outputs)
     if json_out:
         _emit_json(metrics)
@@ -921,6 +927,10 @@ _RUN_FLAGS = ("data", "target", "test_size", "seed", "solver", "C", "l1_ratio", 
               help="Rows per mini-batch, for --solver sgd.")
 @click.option("--class-weight", type=_flag_type("class_weight"), default="none", show_default=True)
 @click.option("--no-intercept", is_flag=True, help="Fit without the bias b.")
+@click.option("--threshold", type=_Float(0, 1), default=None, metavar="P", expose_value=False,
+              callback=_remember_threshold,
+              help="Two classes: store P in the model as its decision threshold, which predict "
+                   "then uses (default 0.5).")
 @click.option("--summary", is_flag=True,
               help="Print the Wald table (coefficients, standard errors, p-values, intervals) on the "
                    "original feature scale and write summary.csv; needs an unpenalized fit (--C inf).")
@@ -1038,7 +1048,7 @@ def train(data, target, out_dir, test_size, seed, print_every, quiet, json_out, 
     outputs["metrics.json"] = _json_bytes(metrics)
     if table is not None:
         outputs["summary.csv"] = table.to_csv().encode("utf-8")
-    outputs["model.json"] = model_to_bytes(model)
+    outputs["model.json"] = model_to_bytes(model, metadata=_model_metadata(model))
     if checkpoint and Path(out_dir / _CHECKPOINT).exists():
         outputs[_CHECKPOINT] = None  # the run finished: its checkpoint is spent
     paths = _write_set(out_dir, outputs)

@@ -216,6 +216,10 @@ def _assemble(blocks, R, p):
     return M
 
 
+#: Smallest ratio of Cholesky pivots accepted (condition number ~ its inverse squared).
+SINGULAR_PIVOT_RATIO = 1e-7
+
+
 def _factor(H, names):
     """Cholesky factor of the information, or a ValueError naming collinear columns."""
     p = len(names)
@@ -223,8 +227,9 @@ def _factor(H, names):
         factor = scipy.linalg.cho_factor(H)
         pivots = np.abs(np.diag(factor[0]))
         # Rounding can let Cholesky through a singular matrix with a pivot
-        # near zero: a condition number beyond 1 / (p eps) counts as singular.
-        if pivots.min() > pivots.max() * np.sqrt(np.finfo(float).eps * p):
+        # near zero (pivot ratio ~ sqrt(eps) for exactly collinear columns):
+        # a condition number beyond ~1e14 counts as singular.
+        if pivots.min() > pivots.max() * SINGULAR_PIVOT_RATIO:
             return factor
         raise np.linalg.LinAlgError
     except np.linalg.LinAlgError:

@@ -77,6 +77,7 @@ __all__ = [
     "ModelFileError",
     "atomic_write_bytes",
     "load_model",
+    "load_model_metadata",
     "model_from_bytes",
     "model_to_bytes",
     "save_model",
@@ -85,6 +86,8 @@ __all__ = [
 FORMAT_NAME = "logitdescent-model"
 FORMAT_VERSION = 3
 _TOP_LEVEL_KEYS = {"format", "format_version", "logitdescent_version", "model", "sha256"}
+#: What the optional top-level "metadata" object may hold (covered by the checksum).
+_METADATA_KEYS = {"decision_threshold"}
 
 # Dtypes whose values JSON can carry exactly: bool, integers, floats up to
 # 64 bits, fixed-width unicode, and object arrays of str (what scikit-learn
@@ -162,7 +165,7 @@ def _fsync_directory(directory):
 # -- public API ------------------------------------------------------------
 
 
-def save_model(model, path):
+def save_model(model, path, *, metadata=None):
     """Save a fitted model as a checksummed JSON file, atomically.
 
     Parameters
@@ -172,6 +175,11 @@ def save_model(model, path):
         ``Pipeline([("scaler", StandardScaler()), ("classifier", LogisticRegression())])``.
     path : str or path-like
         Destination file (conventionally ``*.json``); replaced if it exists.
+    metadata : dict, optional
+        Facts about the model's use, stored beside it and covered by the
+        checksum: ``{"decision_threshold": t}`` (``0 <= t <= 1``), the
+        probability above which a binary model's predictions take
+        ``classes_[1]``. Read back with :func:`load_model_metadata`.
 
     Returns
     -------
@@ -188,7 +196,7 @@ def save_model(model, path):
         If ``model`` is not fitted.
     """
     # Serialize first: a model that cannot be saved never touches the file.
-    return atomic_write_bytes(path, model_to_bytes(model))
+    return atomic_write_bytes(path, model_to_bytes(model, metadata=metadata))
 
 
 def load_model(path):
@@ -218,8 +226,8 @@ def load_model(path):
         raise ModelFileError(f"model file {str(path)!r}: {exc}") from exc
 
 
-def model_to_bytes(model):
-    """The content of a model file for ``model``; see :func:`save_model`.
+def model_to_bytes(model, *, metadata=None):
+    """The content of a model file for ``model`` (and ``metadata``); see :func:`save_model`.
 
     Returns
     -------
@@ -232,6 +240,8 @@ def model_to_bytes(model):
         "logitdescent_version": __version__,
         "model": _encode_model(model),
     }
+    if metadata:
+        document["metadata"] = _checked_metadata(metadata, TypeError)
     document["sha256"] = _checksum(document)
     return (json.dumps(document, indent=1, sort_keys=True, allow_nan=False) + "\n").encode("utf-8")
 
@@ -255,6 +265,48 @@ def model_from_bytes(data):
         return _decode_model(document["model"], document["format_version"])
     except RecursionError:  # JSON nested just shallowly enough to parse
         raise ModelFileError("not a logitdescent model file: its values are nested too deeply") from None
+
+
+def load_model_metadata(path):
+    """The metadata saved with a model (see :func:`save_model`); ``{}`` if none.
+
+    The whole file is validated as :func:`load_model` does, so metadata are
+    never read from a corrupt or modified file.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    metadata : dict
+
+    Raises
+    ------
+    ModelFileError
+        As :func:`load_model`.
+    """
+    data = Path(path).read_bytes()
+    try:
+        model_from_bytes(data)
+        return dict(json.loads(data).get("metadata", {}))
+    except ModelFileError as exc:
+        raise ModelFileError(f"model file {str(path)!r}: {exc}") from exc
+
+
+def _checked_metadata(metadata, error=ModelFileError):
+    """``metadata`` as stored: known keys only, each value valid; else ``error``."""
+    if not isinstance(metadata, dict):
+        raise error(f"metadata must be a dict; got {type(metadata).__name__}")
+    unknown = sorted(set(metadata) - _METADATA_KEYS)
+    if unknown:
+        raise error(f"metadata keys {unknown} are not known; expected some of {sorted(_METADATA_KEYS)}")
+    threshold = metadata.get("decision_threshold")
+    if threshold is not None and not (
+        isinstance(threshold, (int, float)) and not isinstance(threshold, bool) and 0 <= threshold <= 1
+    ):
+        raise error(f"metadata decision_threshold must be a number in [0, 1]; got {threshold!r}")
+    return {key: float(value) for key, value in metadata.items()}
 
 
 # -- document level --------------------------------------------------------
@@ -316,7 +368,9 @@ def _check_header(document):
             f"format version {version} is newer than this logitdescent ({__version__}) reads "
             f"(up to {FORMAT_VERSION}); upgrade logitdescent"
         )
-    _expect_keys(document, _TOP_LEVEL_KEYS, "the file")
+    _expect_keys(document, _TOP_LEVEL_KEYS | ({"metadata"} & set(document)), "the file")
+    if "metadata" in document:
+        _checked_metadata(document["metadata"])
     if not isinstance(document["logitdescent_version"], str):
         raise ModelFileError("logitdescent_version must be a string")
 
