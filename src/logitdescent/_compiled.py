@@ -353,20 +353,29 @@ def _run_chunks(run, n_chunks, n_threads, nbytes):
         return
     group = max(1, n_chunks // (2 * n_threads))
     starts = iter(range(0, n_chunks, group))  # next() is atomic under the GIL
+    # Cleared when the call returns: a helper task cancelled while still
+    # queued then holds no reference to the call's arrays (X, partial sums).
+    job = {"run": run}
     stop = threading.Event()
 
     def take_ranges():
+        run_range = job.get("run")
+        if run_range is None:  # the call is over: nothing left to take
+            return
         for c0 in starts:
             if stop.is_set():
                 return
-            run(c0, min(c0 + group, n_chunks))
+            run_range(c0, min(c0 + group, n_chunks))
 
     pool = _get_pool(n_threads - 1)
     helpers = [pool.submit(take_ranges) for _ in range(n_threads - 1)]
     try:
         take_ranges()
-    finally:
+    except BaseException:
         stop.set()  # an interrupt: no helper starts another range
+        raise
+    finally:
+        job.clear()
         for future in helpers:
             if not future.cancel():
                 future.result()  # re-raises a helper's error; waits for its range
