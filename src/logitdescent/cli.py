@@ -65,7 +65,9 @@ from .data import (
 )
 from .estimator import PARAMETER_CONSTRAINTS, LogisticRegression, resolve_penalty
 from .kernel import loss_and_grad, warm_up
-from .persistence import ModelFileError, atomic_write_bytes, load_model, load_model_metadata, model_to_bytes
+from .persistence import (
+    ModelFileError, atomic_write_bytes, fsync_directory, load_model, load_model_metadata, model_to_bytes,
+)
 from .plots import render_decision_boundary, render_evaluation, render_learning_curve, render_learning_curves
 
 __all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
@@ -521,7 +523,7 @@ def _write_set(out_dir, outputs):
     for backup in backups.values():
         with contextlib.suppress(OSError):
             os.unlink(backup)
-    _fsync_directory(out_dir)
+    fsync_directory(out_dir)
     return [out_dir / name for name, content in outputs.items() if content is not None]
 
 
@@ -529,17 +531,6 @@ def _umask():
     umask = os.umask(0)  # the only portable way to read the umask
     os.umask(umask)
     return umask
-
-
-def _fsync_directory(directory):
-    # Makes the renames durable across a power loss; POSIX only.
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # -- Dask: data that live in many files, fitted on a cluster ----------------

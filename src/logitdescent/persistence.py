@@ -76,6 +76,7 @@ __all__ = [
     "FORMAT_VERSION",
     "ModelFileError",
     "atomic_write_bytes",
+    "fsync_directory",
     "load_model",
     "load_model_metadata",
     "model_from_bytes",
@@ -137,7 +138,7 @@ def atomic_write_bytes(path, data):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
     return path
 
 
@@ -151,8 +152,8 @@ def _new_file_mode(path):
         return 0o666 & ~umask
 
 
-def _fsync_directory(directory):
-    # Makes the rename itself durable across a power loss; POSIX only.
+def fsync_directory(directory):
+    """Make the renames in ``directory`` durable across a power loss (POSIX only)."""
     if os.name != "posix":
         return
     fd = os.open(directory, os.O_RDONLY)
