@@ -192,6 +192,18 @@ def test_auto_picks_newton_cd_for_l1_only(problem):
     assert choose_solver(LogisticObjective(X, y, C=1.0, l1_ratio=0.0)) != "newton-cd"
 
 
+def test_auto_leaves_many_features_with_l1_to_lbfgs():
+    import scipy.sparse as sp
+
+    from logitdescent.solvers import AUTO_CD_MAX_FEATURES
+
+    n = AUTO_CD_MAX_FEATURES + 1
+    X = sp.random(50, n, density=0.01, format="csr", random_state=0)
+    y = (np.arange(50) % 2).astype(float)
+    assert choose_solver(LogisticObjective(X, y, C=1.0, l1_ratio=1.0)) == "lbfgs"
+    assert choose_solver(LogisticObjective(X[:, :AUTO_CD_MAX_FEATURES], y, C=1.0, l1_ratio=1.0)) == "newton-cd"
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_quadratic_model_minimizer_satisfies_its_kkt(seed):
     # The compiled (or NumPy) inner loop on its own: random PSD model, L1, one
