@@ -77,9 +77,10 @@ CHUNK_ELEMENTS = 1 << 16
 #: At most this many chunks, and this many float64 partial sums in all.
 MAX_CHUNKS = 256
 MAX_PARTIALS = 1 << 21
-#: X below this many bytes is evaluated by the calling thread alone: handing
-#: out chunks costs more than the second thread saves.
-MIN_PARALLEL_BYTES = 512 * 1024
+#: X below this many bytes is evaluated by the calling thread alone: waking a
+#: pool thread costs more than it saves there (the crossover lies between 4
+#: and 8 MB of X on the project's machines: docs/kernel.md).
+MIN_PARALLEL_BYTES = 4 * 2**20
 
 
 def available():
