@@ -50,9 +50,8 @@ def choose_solver(objective):
     - L1 or elastic-net term: "newton-cd", proximal Newton with coordinate
       descent on working sets (binary and multinomial, dense and sparse), up
       to ``AUTO_CD_MAX_FEATURES`` features; beyond, "lbfgs": the working
-      sets' Gram matrices grow with the square of the nonzeros (1e5 x 1e4
-      sparse with 3,192 nonzeros: 3.9 s against L-BFGS-B's 0.31 s,
-      benchmarks/RESULTS.md section 5).
+      sets' Gram matrices grow with the square of the nonzeros (the 1e5 x 1e4
+      sparse set of benchmarks/RESULTS.md, section 5).
     - Bounds without L1, or more than ``AUTO_PRECOND_MAX_PARAMS`` parameters:
       "lbfgs" (the Newton-type solvers cannot take the first; for the second
       even a subsampled Hessian costs more than the passes it saves).
