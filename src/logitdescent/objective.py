@@ -348,19 +348,9 @@ class LinearObjective:
         rng = np.random.default_rng(seed)
         v = rng.standard_normal(self.row_size)
         v /= np.linalg.norm(v)
-        s = self.sample_weight
-        n = self.n_features
         eig = 0.0
         for _ in range(n_power_iter):
-            u = np.asarray(self.X @ v[:n].astype(self.dtype), dtype=np.float64)
-            if self.fit_intercept:
-                u += v[-1]
-            if s is not None:
-                u *= s
-            Gv = np.empty(self.row_size)
-            Gv[:n] = self.X.T @ u.astype(self.dtype)
-            if self.fit_intercept:
-                Gv[-1] = u.sum()
+            Gv = self._weighted_gram_times(v)
             eig = float(np.dot(v, Gv))
             norm = np.linalg.norm(Gv)
             if norm == 0:
@@ -371,6 +361,20 @@ class LinearObjective:
         bound = 1.1 * self.CURVATURE_BOUND * eig / self.weight_sum + self.l2
         # All-zero data have a zero gradient already; any positive L will do.
         return bound if bound > 0 else 1.0
+
+    def _weighted_gram_times(self, v):
+        """``[X 1]^T S [X 1] v``, two passes over X (a backend evaluates it where the data live)."""
+        n = self.n_features
+        u = np.asarray(self.X @ v[:n].astype(self.dtype), dtype=np.float64)
+        if self.fit_intercept:
+            u += v[-1]
+        if self.sample_weight is not None:
+            u *= self.sample_weight
+        Gv = np.empty(self.row_size)
+        Gv[:n] = self.X.T @ u.astype(self.dtype)
+        if self.fit_intercept:
+            Gv[-1] = u.sum()
+        return Gv
 
     def example_lipschitz_max(self):
         """``max_i L_i``: the largest Lipschitz constant of one example's cost.

@@ -983,21 +983,9 @@ class _DaskLinear(LinearObjective):
         W, b = self.split(theta)
         return _scores(self.X, W, b)
 
-    def lipschitz_bound(self, n_power_iter=4, seed=0):
-        """As :meth:`LinearObjective.lipschitz_bound`: one cluster pass per power iteration."""
-        rng = np.random.default_rng(seed)
-        v = rng.standard_normal(self.row_size)
-        v /= np.linalg.norm(v)
-        eig = 0.0
-        for _ in range(n_power_iter):
-            Gv = self._chunks.map_reduce(_gram_times, v, self.fit_intercept, name="power-iteration")
-            eig = float(np.dot(v, Gv))
-            norm = np.linalg.norm(Gv)
-            if norm == 0:
-                break
-            v = Gv / norm
-        bound = 1.1 * self.CURVATURE_BOUND * eig / self.weight_sum + self.l2
-        return bound if bound > 0 else 1.0
+    def _weighted_gram_times(self, v):
+        """``[X 1]^T S [X 1] v`` in one cluster pass (a power iteration of ``lipschitz_bound``)."""
+        return self._chunks.map_reduce(_gram_times, v, self.fit_intercept, name="power-iteration")
 
     def example_lipschitz_max(self):
         """As :meth:`LinearObjective.example_lipschitz_max`: one cluster pass."""
