@@ -48,6 +48,22 @@ def _solvers_taking(option):
     return StrOptions({name for name, options in SOLVER_OPTIONS.items() if option in options})
 
 
+def check_two_classes(classes):
+    """``classes`` (the labels found in y), if a fit can use them: at least two.
+
+    Raises
+    ------
+    ValueError
+        If there is a single class.
+    """
+    if classes.size < 2:
+        raise ValueError(
+            "This solver needs samples of at least 2 classes in the data, but the "
+            f"data contains only one class: {classes.tolist()[0]!r}."
+        )
+    return classes
+
+
 def resolve_penalty(penalty, C, l1_ratio):
     """The ``(C, l1_ratio)`` that ``penalty``, ``C`` and ``l1_ratio`` mean together.
 
@@ -357,12 +373,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """``(classes, codes)``: the labels, and ``y`` as indices into them."""
         check_classification_targets(y)
         if classes is None:
-            classes = unique_labels(y)
-            if classes.size < 2:
-                raise ValueError(
-                    "This solver needs samples of at least 2 classes in the data, but the "
-                    f"data contains only one class: {classes.tolist()[0]!r}."
-                )
+            classes = check_two_classes(unique_labels(y))
         codes = np.minimum(np.searchsorted(classes, y), classes.size - 1)
         if np.any(classes[codes] != y):
             unseen = np.setdiff1d(np.unique(y), classes)

@@ -415,12 +415,9 @@ def encode_labels(y, classes=None):
         Fewer than two classes.
     """
     if classes is None:
-        classes = unique_labels(y)
-        if classes.size < 2:
-            raise ValueError(
-                "This solver needs samples of at least 2 classes in the data, but the data "
-                f"contains only one class: {classes[0]!r}."
-            )
+        from ..estimator import check_two_classes  # the estimator imports this module lazily: no cycle
+
+        classes = check_two_classes(unique_labels(y))
     classes = np.asarray(classes)
     return classes, y.map_blocks(_block_codes, classes, dtype=np.intp)
 
