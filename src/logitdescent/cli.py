@@ -1265,10 +1265,12 @@ class _Checkpointer:
     restores its previous state when a fit is interrupted; so the fit runs as
     a chain of shorter fits, each starting from the last one's coefficients
     (``coef_init``, ``intercept_init``), sized to last about ``every``
-    seconds. Fixed-step gradient descent keeps no state beyond the iterate,
-    so the chain makes exactly the updates of one long run; solvers with a
-    memory (L-BFGS's curvature pairs, the step of ``learning_rate="auto"``)
-    restart it at each link and reach the same optimum by another path.
+    seconds. Fixed-step gradient descent and the Newton solvers keep no state
+    beyond the iterate, so the chain makes exactly the updates of one long
+    run; solvers with a memory (L-BFGS's curvature pairs, Nesterov's
+    momentum, the step of ``learning_rate="auto"``) restart it at each link
+    and reach the same optimum by another path, within their stopping
+    precision (docs/cli.md).
 
     Parameters
     ----------

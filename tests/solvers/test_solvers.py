@@ -132,3 +132,19 @@ def test_lbfgs_hands_over_at_the_rounding_floor_without_wasting_passes():
     result = SOLVERS["lbfgs"](objective, np.zeros(21), max_iter=1000, tol=1e-15)
     assert result.converged
     assert objective.n_evals <= result.n_iter + 15
+
+
+def test_lbfgs_warm_started_at_the_rounding_floor_still_reaches_tol():
+    # A start so close to the optimum that no step's decrease shows in the
+    # cost: L-BFGS-B stops before its first iteration, and the polish must
+    # still run (what a --resume from a late checkpoint meets).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 2))
+    y = (X[:, 0] - X[:, 1] + rng.standard_normal(200) > 0).astype(int)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    near = LogisticRegression(solver="lbfgs", tol=1e-9).fit(X, y)
+    fit = LogisticRegression(solver="lbfgs", tol=1e-12).fit(X, y, coef_init=near.coef_,
+                                                          intercept_init=near.intercept_)
+    assert fit.converged_
+    best = LogisticRegression(solver="newton", tol=1e-13).fit(X, y)
+    np.testing.assert_allclose(fit.coef_, best.coef_, rtol=0, atol=1e-10)

@@ -154,7 +154,7 @@ def solve(objective, theta0, *, max_iter, tol, callback=None):
         message = "the line search could not see a decrease (the cost's rounding floor)"
     theta = to_theta(u)
     J, grad = objective.loss_grad(theta)
-    if not gradient_converged(objective.optimality(theta, grad), tol) and 0 < n_iter < max_iter:
+    if not gradient_converged(objective.optimality(theta, grad), tol) and n_iter < max_iter:
         polish = nesterov.solve(objective, theta, max_iter=min(POLISH_MAX_ITER, max_iter - n_iter), tol=tol,
                                 callback=lambda i, cost: i and history.record_cost(cost))
         theta, n_iter = polish.x, n_iter + polish.n_iter
