@@ -278,8 +278,8 @@ def test_default_fit_gives_no_deprecation_warning():
         (dict(), {"learning_rate", "batch_size", "random_state"}),
         (dict(solver="gd"), {"batch_size", "random_state"}),
         (dict(solver="sgd"), set()),
-        (dict(solver="sgd", C=np.inf), {"l1_ratio"}),
-        (dict(solver="sgd", penalty=None), {"l1_ratio"}),
+        (dict(solver="sgd", C=np.inf), {"l1_ratio", "penalty_factor"}),
+        (dict(solver="sgd", penalty=None), {"l1_ratio", "penalty_factor"}),
     ],
 )
 def test_ignored_params_follow_the_solver_options(params, ignored):

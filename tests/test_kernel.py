@@ -321,3 +321,58 @@ def test_warm_up_reports_compile_times():
         assert times == {}
     else:
         assert set(times) == {"binary", "softmax"} and all(t >= 0 for t in times.values())
+
+
+# -- offset: a known term in every score ------------------------------------
+# Oracle: an offset is a feature column whose weight is fixed at 1, so the
+# kernel with offset o at (w, b) equals the kernel on [X o] at ([w, 1], b).
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_offset_equals_a_column_with_weight_one(rng, dtype, weighted, order):
+    m, n = 3001, 7
+    X = rng.standard_normal((m, n)).astype(dtype)
+    o = 2.0 * rng.standard_normal(m)
+    y = (rng.random(m) < 0.5).astype(dtype)
+    s = rng.uniform(0.1, 3.0, m).astype(dtype) if weighted else None
+    w, b = rng.standard_normal(n) / 2, 0.3
+    Xo = np.asarray(np.column_stack([X, o.astype(dtype)]), order=order)
+    X = np.asarray(X, order=order)
+    J, dw, db = loss_and_grad(w, b, X, y, s, C=2.0, offset=o)
+    J_col, dw_col, db_col = loss_and_grad(np.append(w, 1.0), b, Xo, y, s, C=np.inf)
+    S = m if s is None else float(s.astype(np.float64).sum())
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(J, J_col + 0.5 * np.dot(w, w) / (2.0 * S), rtol=rtol)
+    np.testing.assert_allclose(db, db_col, rtol=rtol, atol=1e-7)
+    np.testing.assert_allclose(dw, dw_col[:n] + w / (2.0 * S), rtol=1e-4 if dtype == np.float32 else 1e-12,
+                               atol=1e-7 if dtype == np.float32 else 1e-15)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_softmax_offset_equals_columns_with_fixed_weights(rng, order):
+    m, n, K = 2999, 6, 4
+    X = rng.standard_normal((m, n))
+    o = rng.standard_normal((m, K))
+    y = rng.integers(0, K, m)
+    W, b = rng.standard_normal((K, n)) / 2, rng.standard_normal(K)
+    # One extra column per class, weight 1 in its own class's row only.
+    Xo = np.asarray(np.column_stack([X, o]), order=order)
+    Wo = np.hstack([W, np.eye(K)])
+    J, dW, db = softmax_loss_and_grad(W, b, np.asarray(X, order=order), y, offset=o)
+    J_col, dW_col, db_col = softmax_loss_and_grad(Wo, b, Xo, y)
+    np.testing.assert_allclose(J, J_col, rtol=1e-12)
+    np.testing.assert_allclose(dW, dW_col[:, :n], rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(db, db_col, rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize("offset, error, match", [
+    (np.zeros(5), ValueError, r"offset must have shape \(40,\)"),
+    (np.full(40, np.nan), ValueError, "offset contains NaN"),
+    (np.array(["a"] * 40), TypeError, "offset must hold numbers"),
+])
+def test_bad_offsets_are_named(rng, offset, error, match):
+    X, y, w, b, _ = random_problem(rng)
+    with pytest.raises(error, match=match):
+        loss_and_grad(w, b, X, y, offset=offset)

@@ -250,7 +250,7 @@ if numba is not None:
         return _sum(loss, nr), _sum(z, nr)
 
     @numba.njit(fastmath=_FMA, **_OPTS)
-    def _binary_chunks(X, y, sw, has_sw, w, b, bounds, c0, c1, block, partial_dw, partial_sums):
+    def _binary_chunks(X, y, sw, has_sw, off, has_off, w, b, bounds, c0, c1, block, partial_dw, partial_sums):
         """Sums of chunks ``c0 .. c1-1`` (rows ``bounds[c] .. bounds[c+1]``) into their partials."""
         n = X.shape[1]
         dz = np.empty(block)
@@ -263,6 +263,9 @@ if numba is not None:
                 r1 = min(r0 + block, bounds[c + 1])
                 for i in range(r0, r1):  # scores: each row read from memory once
                     dz[i - r0] = _dot_row(X, i, w) + b
+                if has_off:
+                    for i in range(r0, r1):
+                        dz[i - r0] += off[i]
                 block_loss, block_dz = _binary_losses(dz, y, sw, has_sw, r0, r1 - r0, scratch)
                 loss += block_loss
                 dz_sum += block_dz
@@ -271,7 +274,7 @@ if numba is not None:
             partial_sums[c, 1] = dz_sum
 
     @numba.njit(fastmath=_FMA, **_OPTS)
-    def _softmax_chunks(X, y, sw, has_sw, W, b, bounds, c0, c1, block, partial_dW, partial_sums):
+    def _softmax_chunks(X, y, sw, has_sw, off, has_off, W, b, bounds, c0, c1, block, partial_dW, partial_sums):
         """Sums of chunks ``c0 .. c1-1`` for the K-class softmax model."""
         K, n = W.shape
         Z = np.empty((block, K))  # scores, then shifted scores, then dZ
@@ -288,6 +291,10 @@ if numba is not None:
                 for r in range(nr):  # all K scores of a row while it is in L1
                     for k in range(K):
                         Z[r, k] = _dot_row(X, r0 + r, W[k]) + b[k]
+                if has_off:
+                    for r in range(nr):
+                        for k in range(K):
+                            Z[r, k] += off[r0 + r, k]
                 for r in range(nr):  # shift by the row maximum: every exp <= 1
                     top = Z[r, 0]
                     for k in range(1, K):
@@ -389,7 +396,15 @@ def _prepare(X, y, sample_weight, y_dtype):
     return y, np.ascontiguousarray(sample_weight, dtype=X.dtype), True
 
 
-def binary_sums(w, b, X, y, sample_weight=None, n_threads=None):
+def _prepare_offset(offset, ndim):
+    # Scores are float64, so is their offset; an empty array of the same type
+    # when there is none keeps one compiled specialization.
+    if offset is None:
+        return np.empty((0,) * ndim), False
+    return np.ascontiguousarray(offset, dtype=np.float64), True
+
+
+def binary_sums(w, b, X, y, sample_weight=None, n_threads=None, offset=None):
     """``(sum s L, X^T dz, sum dz)`` of the binary model in one pass over ``X``.
 
     Parameters
@@ -404,6 +419,8 @@ def binary_sums(w, b, X, y, sample_weight=None, n_threads=None):
     sample_weight : ndarray of shape (m,) or None
     n_threads : int, optional
         Default :func:`default_n_threads`; the result does not depend on it.
+    offset : ndarray of shape (m,) or None
+        A known term added to every score (``z = X w + b + offset``).
 
     Returns
     -------
@@ -414,6 +431,7 @@ def binary_sums(w, b, X, y, sample_weight=None, n_threads=None):
     m, n = X.shape
     w = np.ascontiguousarray(w, dtype=np.float64)
     y, sw, has_sw = _prepare(X, y, sample_weight, X.dtype)
+    off, has_off = _prepare_offset(offset, 1)
     bounds = _chunk_bounds(m, n)
     n_chunks = bounds.size - 1
     partial_dw = np.zeros((n_chunks, n))
@@ -422,14 +440,14 @@ def binary_sums(w, b, X, y, sample_weight=None, n_threads=None):
     b = float(b)
 
     def run(c0, c1):
-        _binary_chunks(X, y, sw, has_sw, w, b, bounds, c0, c1, block, partial_dw, partial_sums)
+        _binary_chunks(X, y, sw, has_sw, off, has_off, w, b, bounds, c0, c1, block, partial_dw, partial_sums)
 
     _run_chunks(run, n_chunks, n_threads or default_n_threads(), X.nbytes)
     sums = partial_sums.sum(axis=0)
     return float(sums[0]), partial_dw.sum(axis=0), float(sums[1])
 
 
-def softmax_sums(W, b, X, y, sample_weight=None, n_threads=None):
+def softmax_sums(W, b, X, y, sample_weight=None, n_threads=None, offset=None):
     """``(sum s L, dZ^T X, sum dZ)`` of the K-class softmax model in one pass.
 
     Parameters
@@ -443,6 +461,8 @@ def softmax_sums(W, b, X, y, sample_weight=None, n_threads=None):
         Class indices in ``0 .. K-1``.
     sample_weight : ndarray of shape (m,) or None
     n_threads : int, optional
+    offset : ndarray of shape (m, K) or None
+        Known terms added to the scores.
 
     Returns
     -------
@@ -455,6 +475,7 @@ def softmax_sums(W, b, X, y, sample_weight=None, n_threads=None):
     b = np.ascontiguousarray(b, dtype=np.float64)
     K = W.shape[0]
     y, sw, has_sw = _prepare(X, y, sample_weight, np.intp)
+    off, has_off = _prepare_offset(offset, 2)
     bounds = _chunk_bounds(m, n * K)
     n_chunks = bounds.size - 1
     partial_dW = np.zeros((n_chunks, K, n))
@@ -462,7 +483,7 @@ def softmax_sums(W, b, X, y, sample_weight=None, n_threads=None):
     block = _block_rows(n, X.itemsize)
 
     def run(c0, c1):
-        _softmax_chunks(X, y, sw, has_sw, W, b, bounds, c0, c1, block, partial_dW, partial_sums)
+        _softmax_chunks(X, y, sw, has_sw, off, has_off, W, b, bounds, c0, c1, block, partial_dW, partial_sums)
 
     _run_chunks(run, n_chunks, n_threads or default_n_threads(), X.nbytes)
     sums = partial_sums.sum(axis=0)

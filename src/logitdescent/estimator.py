@@ -26,6 +26,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._blas import blas_context
 from .backends import is_dask_collection
 from .inference import summary as _summary
+from .kernel import model_offset
 from .objective import LogisticObjective, SoftmaxObjective, overflow_message
 from .separation import SeparationWarning, check_degenerate_scale, detect_separation
 from .solvers import SOLVER_OPTIONS, SOLVERS, choose_solver, sgd, warn_not_converged
@@ -148,6 +149,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     l1_ratio : float, default=0.0
         The elastic-net mixing ``rho`` in [0, 1]: 0 is the L2 penalty, 1 the
         L1 penalty, between the two an elastic net. Ignored when ``C=np.inf``.
+    penalty_factor : array-like of shape (n_features,) or None, default=None
+        glmnet's per-feature penalty factors ``f_j >= 0``: feature ``j``'s
+        L1 and L2 terms are multiplied by ``f_j`` (glum's ``P1 = P2 = f``),
+        so 0 leaves it unpenalized and None means all ones. Every solver that
+        takes a penalty takes it. Ignored when ``C=np.inf``.
     fit_intercept : bool, default=True
         Whether to fit the bias ``b``.
     solver : {"auto", "gd", "nesterov", "lbfgs", "newton", "lbfgs-newton", "precond-lbfgs", "newton-cd", "sgd"}, default="auto"
@@ -233,6 +239,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         "penalty": [StrOptions({"l1", "l2", "elasticnet"}), None, Hidden(StrOptions({_PENALTY_NOT_GIVEN}))],
         "C": [Interval(Real, 0, None, closed="right")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        # Its length depends on the data: checked on fit.
+        "penalty_factor": ["array-like", None],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions({"auto", *SOLVERS})],
         "learning_rate": [Interval(Real, 0, np.inf, closed="neither"), StrOptions({"auto"})],
@@ -252,6 +260,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     _parameter_uses: dict = {
         **{option: ("solver", _solvers_taking(option)) for option in ("learning_rate", "batch_size", "random_state")},
         "l1_ratio": ("C", Interval(Real, 0, np.inf, closed="neither")),
+        "penalty_factor": ("C", Interval(Real, 0, np.inf, closed="neither")),
     }
 
     def __init__(
@@ -260,6 +269,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         *,
         C=1.0,
         l1_ratio=0.0,
+        penalty_factor=None,
         fit_intercept=True,
         solver="auto",
         learning_rate="auto",
@@ -275,6 +285,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.penalty = penalty
         self.C = C
         self.l1_ratio = l1_ratio
+        self.penalty_factor = penalty_factor
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.learning_rate = learning_rate
@@ -312,7 +323,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Derived from one table: a parameter used only by some solvers
         (``learning_rate``, ``batch_size``, ``random_state``: see
         ``logitdescent.solvers.SOLVER_OPTIONS``) or only with a penalty
-        (``l1_ratio``, unused when ``C`` is infinite). ``partial_fit`` uses
+        (``l1_ratio`` and ``penalty_factor``, unused when ``C`` is infinite). ``partial_fit`` uses
         ``learning_rate``, ``batch_size`` and ``random_state`` whatever the solver.
 
         Returns
@@ -366,6 +377,26 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError("coef_bounds must have lower <= upper everywhere.")
         return tuple(checked)
 
+    def _validated_penalty_factor(self, n_features):
+        if self.penalty_factor is None:
+            return None
+        try:
+            factor = np.asarray(self.penalty_factor, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"penalty_factor must be numbers or None; got {self.penalty_factor!r}.") from None
+        if factor.shape != (n_features,):
+            raise ValueError(
+                f"penalty_factor must have shape ({n_features},), one factor per feature of X; got shape "
+                f"{factor.shape}."
+            )
+        if not (np.all(np.isfinite(factor)) and np.all(factor >= 0)):
+            bad = int(np.flatnonzero(~(np.isfinite(factor) & (factor >= 0)))[0])
+            raise ValueError(
+                f"penalty_factor must be finite and non-negative; got {factor[bad]} for feature {bad}. "
+                "Use 0 to leave a feature unpenalized."
+            )
+        return factor
+
     # -- fitting -----------------------------------------------------------
 
     @staticmethod
@@ -380,10 +411,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(f"y contains labels not in classes: {unseen[:5]!r}.")
         return classes, codes
 
-    def _objective(self, X, codes, sample_weight, penalty, check_finite=False):
+    def _objective(self, X, codes, sample_weight, penalty, check_finite=False, offset=None):
         """The objective of ``(X, codes)``: binary for two classes, multinomial for more.
 
-        Class weights are folded into the sample weights here.
+        Class weights are folded into the sample weights here; ``offset`` is
+        validated (:func:`logitdescent.kernel.model_offset`).
         """
         C, l1_ratio = penalty
         _check_weights(sample_weight)
@@ -401,6 +433,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         common = dict(
             C=C, l1_ratio=l1_ratio, fit_intercept=self.fit_intercept, check_finite=check_finite,
             bounds=self._validated_bounds(n_outputs, X.shape[1]),
+            penalty_factor=self._validated_penalty_factor(X.shape[1]),
+            offset=model_offset(offset, X.shape[0], K),
             feature_names=getattr(self, "feature_names_in_", None),
         )
         if K == 2:
@@ -444,7 +478,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return W, (b if self.fit_intercept else np.zeros(shape[0]))
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, coef_init=None, intercept_init=None, callback=None):
+    def fit(self, X, y, sample_weight=None, coef_init=None, intercept_init=None, callback=None, offset=None):
         """Fit the model by minimizing the penalized mean log-loss.
 
         Parameters
@@ -464,6 +498,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         callback : callable, default=None
             ``callback(iteration, cost)``, called after every iteration the
             solver records (for progress bars).
+        offset : array-like of shape (m,) or (m, n_classes), default=None
+            A known term added to every score, ``z = X w + b + offset``
+            (glum's and statsmodels' ``offset``: an exposure, a prior
+            model's score), not fitted. Binary: one value per example;
+            multinomial: one per example and class. Pass the same to the
+            prediction methods.
 
         Returns
         -------
@@ -476,17 +516,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """
         before = dict(self.__dict__)
         try:
-            return self._fit(X, y, sample_weight, coef_init, intercept_init, callback)
+            return self._fit(X, y, sample_weight, coef_init, intercept_init, callback, offset)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
 
-    def _fit(self, X, y, sample_weight, coef_init, intercept_init, callback):
+    def _fit(self, X, y, sample_weight, coef_init, intercept_init, callback, offset):
         # Warnings point at the user's call: past this method, fit and _fit_context's wrapper.
         penalty = self._penalty(stacklevel=5)
         if is_dask_collection(X) or is_dask_collection(y) or is_dask_collection(sample_weight):
             _check_given(X)
+            _refuse_dask_offset(offset)
             return self._fit_dask(X, y, sample_weight, coef_init, intercept_init, callback, penalty)
         _check_given(X, y)
         # NaN and infinity in X: checked by the solver's first pass over X
@@ -497,7 +538,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.classes_, codes = self._encode_targets(y)
         self.__dict__.pop("_partial_fit_schedule", None)  # a new fit restarts partial_fit's schedule
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        objective = self._objective(X, codes, sample_weight, penalty, check_finite=type(self).__name__)
+        objective = self._objective(X, codes, sample_weight, penalty, check_finite=type(self).__name__,
+                                    offset=offset)
         separation = self._check_separation(X, codes, objective.sample_weight, penalty)
         theta0 = objective.join(*self._starting_coefs(coef_init, intercept_init))
         self.solver_ = choose_solver(objective) if self.solver == "auto" else self.solver
@@ -594,6 +636,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         common = dict(
             C=C, l1_ratio=l1_ratio, fit_intercept=self.fit_intercept, check_finite=type(self).__name__,
             bounds=self._validated_bounds(n_outputs, X.shape[1]),
+            penalty_factor=self._validated_penalty_factor(X.shape[1]),
             feature_names=getattr(self, "feature_names_in_", None),
         )
         if self.solver != "auto":
@@ -656,7 +699,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             warnings.warn(separation.message(), SeparationWarning, stacklevel=6)
         return separation
 
-    def summary(self, X, y, sample_weight=None, cov_type="nonrobust", groups=None, alpha=0.05):
+    def summary(self, X, y, sample_weight=None, cov_type="nonrobust", groups=None, alpha=0.05, offset=None):
         """Wald standard errors, z, p-values, intervals and likelihoods of an unpenalized fit.
 
         See :func:`logitdescent.inference.summary` and docs/inference.md for
@@ -675,12 +718,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             Cluster labels, for ``cov_type="cluster"``.
         alpha : float, default=0.05
             ``1 - alpha`` confidence intervals.
+        offset : array-like of shape (m,) or (m, n_classes), default=None
+            The offset of the fit, if it had one.
 
         Returns
         -------
         results : logitdescent.inference.LogitResults or MNLogitResults
         """
-        return _summary(self, X, y, sample_weight=sample_weight, cov_type=cov_type, groups=groups, alpha=alpha)
+        return _summary(self, X, y, sample_weight=sample_weight, cov_type=cov_type, groups=groups, alpha=alpha,
+                        offset=offset)
 
     def _store_coefs(self, objective, theta, dtype):
         W, b = objective.split(theta)
@@ -879,12 +925,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     # -- prediction --------------------------------------------------------
 
-    def decision_function(self, X):
-        """The scores ``z = X w + b`` (one column per class when multiclass).
+    def decision_function(self, X, offset=None):
+        """The scores ``z = X w + b (+ offset)`` (one column per class when multiclass).
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (m, n)
+        offset : array-like of shape (m,) or (m, n_classes), default=None
+            The known term of a model fitted with one (see :meth:`fit`).
 
         Returns
         -------
@@ -895,12 +943,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         _check_given(X)
         if is_dask_collection(X):
+            _refuse_dask_offset(offset)
             return self._dask_prediction("decision_function", X)
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", reset=False
         )
         with np.errstate(over="ignore", invalid="ignore"):  # overflow: refused just below
             Z = np.asarray(X @ self.coef_.T.astype(X.dtype)) + self.intercept_.astype(X.dtype)
+            if offset is not None:
+                Z = Z + model_offset(offset, X.shape[0], self.classes_.size).reshape(Z.shape).astype(Z.dtype)
             # Finite X and coefficients: an infinite or NaN score is an overflow,
             # whose true value (even its sign, when terms cancel) is unknown.
             bad = ~np.isfinite(Z).reshape(Z.shape[0], -1).all(axis=1)
@@ -911,11 +962,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             )
         return Z.ravel() if self.coef_.shape[0] == 1 else Z
 
-    def predict_proba(self, X):
+    def predict_proba(self, X, offset=None):
         """Class probabilities, columns in the order of ``classes_``; rows sum to 1.
 
         Binary: ``[1 - a, a]`` with ``a = sigmoid(z)``. Multinomial:
-        ``softmax(Z)``.
+        ``softmax(Z)``. ``offset`` as for :meth:`decision_function`.
 
         Returns
         -------
@@ -923,14 +974,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             Lazy (a ``dask.array.Array``) for Dask input.
         """
         if is_dask_collection(X):
+            _refuse_dask_offset(offset)
             return self._dask_prediction("predict_proba", X)
-        Z = self.decision_function(X)
+        Z = self.decision_function(X, offset)
         if Z.ndim == 1:
             # expit(-z) rather than 1 - expit(z): no cancellation for large z.
             return np.column_stack([expit(-Z), expit(Z)])
         return softmax(Z, axis=1)
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X, offset=None):
         """``log`` of :meth:`predict_proba`, finite for any finite score.
 
         Returns
@@ -939,15 +991,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             Lazy (a ``dask.array.Array``) for Dask input.
         """
         if is_dask_collection(X):
+            _refuse_dask_offset(offset)
             return self._dask_prediction("predict_log_proba", X)
-        Z = self.decision_function(X)
+        Z = self.decision_function(X, offset)
         if Z.ndim == 1:
             zero = np.zeros((), dtype=Z.dtype)
             return np.column_stack([-np.logaddexp(zero, Z), -np.logaddexp(zero, -Z)])
         return log_softmax(Z, axis=1)
 
-    def predict(self, X):
-        """The label of the most probable class.
+    def predict(self, X, offset=None):
+        """The label of the most probable class (``offset`` as for :meth:`decision_function`).
 
         Returns
         -------
@@ -955,8 +1008,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             Lazy (a ``dask.array.Array``) for Dask input.
         """
         if is_dask_collection(X):
+            _refuse_dask_offset(offset)
             return self._dask_prediction("predict", X)
-        Z = self.decision_function(X)
+        Z = self.decision_function(X, offset)
         index = (Z > 0).astype(int) if Z.ndim == 1 else Z.argmax(axis=1)
         return self.classes_[index]
 
@@ -1044,6 +1098,13 @@ def _check_weights(sample_weight):
         )
 
 
+def _refuse_dask_offset(offset):
+    if offset is not None:
+        from .backends.dask import refuse_offset  # Dask is imported only for Dask input
+
+        refuse_offset(offset)
+
+
 def _symmetric(objective, theta):
     """``theta`` in scikit-learn's symmetric parametrization of the multinomial model.
 
@@ -1059,8 +1120,9 @@ def _symmetric(objective, theta):
     W, b = (part.copy() for part in objective.split(theta))
     if objective.fit_intercept:
         b -= b.mean()
-    if objective.penalty_scale == 0 and objective.bounds is None:  # bounds may not allow the shift
-        W -= W.mean(axis=0)
+    if objective.bounds is None:  # bounds may not allow the shift
+        free = objective._coef_part(objective.l2_weights + objective.l1_weights)[0] == 0
+        W[:, free] -= W[:, free].mean(axis=0)  # the features no penalty pins down
     return objective.join(W, b)
 
 

@@ -38,6 +38,7 @@ from sklearn.utils import check_array
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
+from .kernel import model_offset
 from .separation import PerfectSeparationError, detect_separation
 
 __all__ = ["COV_TYPES", "LogitResults", "MNLogitResults", "summary"]
@@ -156,8 +157,8 @@ def _blocks(X, fit_intercept):
 
 
 def _evaluate(X, codes, s, theta, fit_intercept, *, hessian=False, meat=False, groups=None,
-              direction=None):
-    """One pass over X at ``theta`` (K-1, p).
+              direction=None, offset=None):
+    """One pass over X at ``theta`` (K-1, p); ``offset`` (m, K-1) adds to the scores.
 
     Returns a dict: ``llf``; ``grad`` (K-1, p), the gradient of ``llf``;
     ``hessian`` (q, q), minus its Hessian; ``meat`` (q, q), the sum of the
@@ -177,6 +178,8 @@ def _evaluate(X, codes, s, theta, fit_intercept, *, hessian=False, meat=False, g
     for rows, B in _blocks(X, fit_intercept):
         Z = np.zeros((B.shape[0], R + 1))
         Z[:, 1:] = B @ theta.T
+        if offset is not None:
+            Z[:, 1:] += offset[rows]
         log_p = Z - logsumexp(Z, axis=1, keepdims=True)
         P = np.exp(log_p[:, 1:])
         c, w = codes[rows], s[rows]
@@ -245,11 +248,11 @@ def _factor(H, names):
         ) from None
 
 
-def _polish(X, codes, s, theta, fit_intercept, meat, names):
+def _polish(X, codes, s, theta, fit_intercept, meat, names, offset=None):
     """Newton's method from the fitted point: (theta, the last pass, steps, converged)."""
     converged = False
     for step_count in range(1, POLISH_MAX_ITER + 1):
-        at = _evaluate(X, codes, s, theta, fit_intercept, hessian=True, meat=meat)
+        at = _evaluate(X, codes, s, theta, fit_intercept, hessian=True, meat=meat, offset=offset)
         factor = _factor(at["hessian"], names)
         step = scipy.linalg.cho_solve(factor, at["grad"].ravel()).reshape(theta.shape)
         t = 1.0
@@ -258,7 +261,7 @@ def _polish(X, codes, s, theta, fit_intercept, meat, names):
         # accepts those steps.
         slack = 1e-12 * (1.0 + abs(at["llf"]))
         for _ in range(60):
-            trial = _evaluate(X, codes, s, theta + t * step, fit_intercept, direction=t * step)
+            trial = _evaluate(X, codes, s, theta + t * step, fit_intercept, direction=t * step, offset=offset)
             if trial["llf"] >= at["llf"] - slack:
                 break
             t *= 0.5
@@ -464,7 +467,7 @@ class MNLogitResults(LogitResults):
 # -- the entry point --------------------------------------------------------
 
 
-def summary(model, X, y, sample_weight=None, cov_type="nonrobust", groups=None, alpha=0.05):
+def summary(model, X, y, sample_weight=None, cov_type="nonrobust", groups=None, alpha=0.05, offset=None):
     """Wald standard errors, z, p-values and intervals of an unpenalized fit.
 
     Parameters
@@ -487,6 +490,10 @@ def summary(model, X, y, sample_weight=None, cov_type="nonrobust", groups=None, 
         Cluster labels, required by (and only for) ``cov_type="cluster"``.
     alpha : float, default=0.05
         The intervals cover ``1 - alpha``.
+    offset : array-like of shape (m,) or (m, n_classes), default=None
+        The offset the model was fitted with (statsmodels' ``offset``). The
+        null model keeps it: ``llnull`` is the intercept-only fit with the
+        offset, as statsmodels computes it.
 
     Returns
     -------
@@ -560,6 +567,9 @@ def summary(model, X, y, sample_weight=None, cov_type="nonrobust", groups=None, 
             raise ValueError("groups must hold at least 2 distinct clusters for cov_type='cluster'.")
         groups = (index, labels.size)
 
+    if offset is not None:  # in the reference-class parametrization: class k's minus class 0's
+        offset = model_offset(offset, m, classes.size).reshape(m, -1)
+        offset = offset if classes.size == 2 else offset[:, 1:] - offset[:, :1]
     fit_intercept = bool(getattr(model, "fit_intercept", True))
     names = _feature_names(model, X_in, n) + (["intercept"] if fit_intercept else [])
     separation = detect_separation(
@@ -569,7 +579,7 @@ def summary(model, X, y, sample_weight=None, cov_type="nonrobust", groups=None, 
         raise PerfectSeparationError(separation.message() + " summary() needs a finite optimum.")
 
     theta, at, steps, converged = _polish(
-        X, codes, s, _start(model, fit_intercept), fit_intercept, cov_type in ("HC0", "HC1"), names
+        X, codes, s, _start(model, fit_intercept), fit_intercept, cov_type in ("HC0", "HC1"), names, offset
     )
     if not converged:
         warnings.warn(
@@ -577,7 +587,7 @@ def summary(model, X, y, sample_weight=None, cov_type="nonrobust", groups=None, 
             "are approximate (converged=False). Check the data for near-separation or collinearity.",
             ConvergenceWarning, stacklevel=2,
         )
-    final = _evaluate(X, codes, s, theta, fit_intercept, groups=groups)
+    final = _evaluate(X, codes, s, theta, fit_intercept, groups=groups, offset=offset)
     factor = _factor(at["hessian"], names)
     q = theta.size
     H_inv = scipy.linalg.cho_solve(factor, np.eye(q))
@@ -596,6 +606,11 @@ def summary(model, X, y, sample_weight=None, cov_type="nonrobust", groups=None, 
 
     weight_by_class = np.bincount(codes, weights=s, minlength=classes.size)
     llnull = float(np.sum(xlogy(weight_by_class, weight_by_class / n_obs)))
+    if offset is not None:  # the intercept-only model with the offset: Newton on the intercepts
+        no_features = np.zeros((m, 0))
+        start = np.zeros((classes.size - 1, 1))
+        null, *_ = _polish(no_features, codes, s, start, True, False, ["intercept"], offset)
+        llnull = _evaluate(no_features, codes, s, null, True, offset=offset)["llf"]
     R = theta.shape[0]
     common = dict(
         params=theta.ravel(), cov=cov, llf=final["llf"], llnull=llnull, n_obs=n_obs,

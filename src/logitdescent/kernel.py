@@ -16,7 +16,9 @@ Cost
         L_i = -(y_i log a_i + (1 - y_i) log(1 - a_i))
         J = sum_i s_i L_i / S  +  ||w||^2 / (2 C S),     S = sum_i s_i
 
-    With ``s_i = 1`` this is the lecture's ``J = (1/m) sum_i L_i``. The penalty
+    With ``s_i = 1`` this is the lecture's ``J = (1/m) sum_i L_i``. An
+    ``offset`` (a known term per example: an exposure, a prior model's score)
+    adds to every score, ``z = X w + b + offset``. The penalty
     scaling is scikit-learn's: its objective ``C sum_i s_i L_i + ||w||^2 / 2``
     divided by ``C S`` is exactly ``J``, so both libraries share the optimum.
     ``C = inf`` means no penalty.
@@ -141,6 +143,40 @@ def _check_kernel_inputs(w, X, y, sample_weight):
         )
 
 
+def checked_offset(offset, shape):
+    """``offset`` as a float64 array of ``shape``, finite; None stays None."""
+    if offset is None:
+        return None
+    try:
+        offset = np.asarray(offset, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"offset must hold numbers; got {np.asarray(offset).dtype} values.") from None
+    if offset.shape != shape:
+        raise ValueError(f"offset must have shape {shape} to match X; got {offset.shape}.")
+    if not np.all(np.isfinite(offset)):
+        raise ValueError("offset contains NaN or infinity; every score needs a finite offset.")
+    return offset
+
+
+def model_offset(offset, n_samples, n_classes):
+    """``offset`` as float64 of shape (m,) (two classes) or (m, K), finite; None stays None.
+
+    A single column for a multinomial model is refused: adding the same term
+    to every class's score changes no probability.
+    """
+    if offset is None:
+        return None
+    offset = np.asarray(offset)
+    if n_classes == 2:
+        return checked_offset(offset.reshape(-1) if offset.shape == (n_samples, 1) else offset, (n_samples,))
+    if offset.ndim == 1:
+        raise ValueError(
+            f"offset must have shape ({n_samples}, {n_classes}), one column per class; a single column "
+            "would add the same term to every class's score, which changes no probability."
+        )
+    return checked_offset(offset, (n_samples, n_classes))
+
+
 def _as_float_array(X):
     if sp.issparse(X):
         return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
@@ -148,7 +184,7 @@ def _as_float_array(X):
     return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
 
 
-def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf, n_threads=None):
+def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf, offset=None, n_threads=None):
     """Cost ``J`` and its gradient ``(dw, db)`` in one vectorized call.
 
     The lecture's vectorized forward and backward pass; see the module
@@ -173,6 +209,9 @@ def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf, n_threads=None):
         Non-negative weights ``s_i``; None means all ones.
     C : float, default=inf
         Inverse L2 regularization strength, scikit-learn's convention.
+    offset : array_like of shape (m,), default=None
+        Added to every score: ``z = X w + b + offset`` (float64 where the
+        compiled pass runs, X's dtype for the NumPy path).
     n_threads : int, optional
         Threads for the compiled pass (default: the CPUs available). The
         result does not depend on it.
@@ -198,7 +237,7 @@ def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf, n_threads=None):
     if is_dask_collection(X) or is_dask_collection(y) or is_dask_collection(sample_weight):
         from .backends import dask as dask_backend  # Dask is imported only for Dask input
 
-        return dask_backend.loss_and_grad(w, b, X, y, sample_weight, C=C)
+        return dask_backend.loss_and_grad(w, b, X, y, sample_weight, C=C, offset=offset)
     X = _as_float_array(X)
     dtype = X.dtype
     compiled = _compiled.supports(X)
@@ -207,11 +246,12 @@ def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf, n_threads=None):
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=dtype)
     _check_kernel_inputs(w, X, y, sample_weight)
+    offset = checked_offset(offset, (X.shape[0],))
     weight_sum = _weight_sum(X, sample_weight)
     l2 = penalty_strength(C, weight_sum)
     if not compiled:
-        return numpy_loss_and_grad(w, float(b), X, y, sample_weight, l2)
-    loss_sum, dw, dz_sum = _compiled.binary_sums(w, b, X, y, sample_weight, n_threads)
+        return numpy_loss_and_grad(w, float(b), X, y, sample_weight, l2, offset)
+    loss_sum, dw, dz_sum = _compiled.binary_sums(w, b, X, y, sample_weight, n_threads, offset)
     J = loss_sum / weight_sum
     dw /= weight_sum
     if l2:
@@ -220,7 +260,7 @@ def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf, n_threads=None):
     return J, dw.astype(dtype, copy=False), dz_sum / weight_sum
 
 
-def softmax_loss_and_grad(W, b, X, y, sample_weight=None, *, C=np.inf, n_threads=None):
+def softmax_loss_and_grad(W, b, X, y, sample_weight=None, *, C=np.inf, offset=None, n_threads=None):
     """Multinomial (softmax) cost ``J`` and gradient ``(dW, db)``.
 
     Evaluated like :func:`loss_and_grad`: one compiled pass over a
@@ -240,6 +280,8 @@ def softmax_loss_and_grad(W, b, X, y, sample_weight=None, *, C=np.inf, n_threads
     sample_weight : array_like of shape (m,), default=None
     C : float, default=inf
         Inverse L2 strength: adds ``||W||_F^2 / (2 C S)``.
+    offset : array_like of shape (m, K), default=None
+        Added to the scores: ``Z = X W^T + b + offset``.
     n_threads : int, optional
         Threads for the compiled pass; the result does not depend on it.
 
@@ -253,7 +295,7 @@ def softmax_loss_and_grad(W, b, X, y, sample_weight=None, *, C=np.inf, n_threads
     if is_dask_collection(X) or is_dask_collection(y) or is_dask_collection(sample_weight):
         from .backends import dask as dask_backend  # Dask is imported only for Dask input
 
-        return dask_backend.softmax_loss_and_grad(W, b, X, y, sample_weight, C=C)
+        return dask_backend.softmax_loss_and_grad(W, b, X, y, sample_weight, C=C, offset=offset)
     X = _as_float_array(X)
     compiled = _compiled.supports(X)
     W = np.asarray(W, dtype=np.float64 if compiled else X.dtype)
@@ -272,11 +314,12 @@ def softmax_loss_and_grad(W, b, X, y, sample_weight=None, *, C=np.inf, n_threads
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=X.dtype)
         _check_kernel_inputs(W[0], X, np.zeros(X.shape[0]), sample_weight)
+    offset = checked_offset(offset, (X.shape[0], K))
     weight_sum = _weight_sum(X, sample_weight)
     l2 = penalty_strength(C, weight_sum)
     if not compiled:
-        return numpy_softmax_loss_and_grad(W, b, X, y, sample_weight, l2)
-    loss_sum, dW, db = _compiled.softmax_sums(W, b, X, y, sample_weight, n_threads)
+        return numpy_softmax_loss_and_grad(W, b, X, y, sample_weight, l2, offset)
+    loss_sum, dW, db = _compiled.softmax_sums(W, b, X, y, sample_weight, n_threads, offset)
     J = loss_sum / weight_sum
     dW /= weight_sum
     if l2:
@@ -314,12 +357,14 @@ def evaluation_traits(X):
     return KernelTraits(np.dtype(dtype).type, True)
 
 
-def numpy_softmax_loss_and_grad(W, b, X, y, sample_weight, l2):
+def numpy_softmax_loss_and_grad(W, b, X, y, sample_weight, l2, offset=None):
     """The multinomial kernel in NumPy for validated inputs (see the module docstring)."""
     weight_sum = _weight_sum(X, sample_weight)
     rows = np.arange(X.shape[0])
     Z = np.asarray(X @ W.T, dtype=X.dtype)
     Z += b.astype(X.dtype)
+    if offset is not None:
+        Z += offset.astype(X.dtype, copy=False)
     Z -= Z.max(axis=1, keepdims=True)  # softmax is shift-invariant; now every exp <= 1
     A = np.exp(Z)
     norm = A.sum(axis=1)
@@ -346,16 +391,18 @@ def _weight_sum(X, sample_weight):
     return float(np.sum(sample_weight, dtype=np.float64))
 
 
-def numpy_loss_and_grad(w, b, X, y, sample_weight, l2):
+def numpy_loss_and_grad(w, b, X, y, sample_weight, l2, offset=None):
     """The vectorized lecture in NumPy: two passes over X (``X w``, ``X^T dz``).
 
     Internal form of :func:`loss_and_grad` for validated inputs: ``w`` and
-    ``y`` already in X's dtype and ``l2 = lambda = 1 / (C S)`` precomputed.
-    Works for dense and scipy.sparse X.
+    ``y`` already in X's dtype, ``l2 = lambda = 1 / (C S)`` precomputed and
+    ``offset`` (m,) or None. Works for dense and scipy.sparse X.
     """
     weight_sum = _weight_sum(X, sample_weight)
     z = X @ w
     z += b
+    if offset is not None:
+        z += offset.astype(z.dtype, copy=False)
     L = log_loss_per_example(z, y)
     dz = sigmoid(z)
     dz -= y

@@ -11,10 +11,12 @@ methods.
 
 Penalty, scikit-learn's elastic net divided by ``C S``::
 
-    J(theta) = mean log-loss + (1 - rho) / (2 C S) ||W||^2 + rho / (C S) ||W||_1
+    J(theta) = mean log-loss + (1 - rho) / (2 C S) sum_j f_j W_j^2 + rho / (C S) sum_j f_j |W_j|
 
 with ``rho = l1_ratio``, ``S`` the number (or total weight) of the examples,
-and the intercepts never penalized. ``lower <= W <= upper`` optionally.
+``f`` the per-feature penalty factors (glmnet's ``penalty.factor``: 1 by
+default, 0 leaves a feature unpenalized) and the intercepts never penalized.
+``lower <= W <= upper`` optionally.
 """
 
 from __future__ import annotations
@@ -61,6 +63,11 @@ class LinearObjective:
     penalty_scale : float, optional
         ``1 / (C S)`` itself, overriding the one derived from ``C`` and the
         data (a mini-batch keeps the full data's penalty).
+    penalty_factor : array-like of shape (n,), optional
+        Non-negative ``f_j`` scaling both terms of feature ``j``'s penalty
+        (every class's coefficient of it); None means all ones.
+    offset : ndarray of shape (m,) (binary) or (m, K) (multinomial), optional
+        Known terms added to the scores, ``Z = X W^T + b + offset``; float64.
     check_finite : bool or str, default=False
         X has not been checked for NaN and infinity: the first evaluation
         does it. A non-finite first cost (which any NaN or infinity in X
@@ -85,7 +92,11 @@ class LinearObjective:
     weight_sum : float
         ``S``.
     l2, l1 : float
-        ``(1 - rho) / (C S)`` and ``rho / (C S)``.
+        ``(1 - rho) / (C S)`` and ``rho / (C S)``: whether there is an L2 or
+        an L1 term at all.
+    l2_weights, l1_weights : ndarray of shape (n_params,)
+        The strength on each entry of ``theta``: ``l2 f_j`` and ``l1 f_j`` on
+        the coefficients, 0 on the intercepts.
     """
 
     #: Bound on the largest eigenvalue of one example's loss Hessian in z.
@@ -93,11 +104,13 @@ class LinearObjective:
 
     def __init__(
         self, X, y, sample_weight=None, *, C=np.inf, l1_ratio=0.0, fit_intercept=True,
-        bounds=None, penalty_scale=None, n_outputs=1, check_finite=False, feature_names=None,
+        bounds=None, penalty_scale=None, penalty_factor=None, offset=None, n_outputs=1, check_finite=False,
+        feature_names=None,
     ):
         self.X = X
         self.y = y
         self.sample_weight = sample_weight
+        self.offset = offset
         self.fit_intercept = bool(fit_intercept)
         self.n_outputs = int(n_outputs)
         self.n_samples, self.n_features = X.shape
@@ -112,6 +125,11 @@ class LinearObjective:
         self.penalty_scale = float(penalty_scale)
         self.l2 = (1.0 - self.l1_ratio) * self.penalty_scale
         self.l1 = self.l1_ratio * self.penalty_scale
+        self.penalty_factor = None if penalty_factor is None else np.asarray(penalty_factor, dtype=np.float64)
+        factors = np.zeros((self.n_outputs, self.row_size))
+        factors[:, : self.n_features] = 1.0 if penalty_factor is None else self.penalty_factor
+        self.l2_weights = self.l2 * factors.ravel()
+        self.l1_weights = self.l1 * factors.ravel()
         self._lower, self._upper = self._bound_arrays(bounds)
         self.n_evals = 0
         self._last_eval = None  # (theta, J, grad) of the latest loss_grad call
@@ -165,6 +183,10 @@ class LinearObjective:
         b = np.broadcast_to(np.asarray(b, dtype=np.float64), (self.n_outputs,))
         return np.column_stack([W, b]).ravel()
 
+    def _coef_part(self, vector):
+        """The coefficient entries of a ``theta``-shaped vector, as (K, n)."""
+        return vector.reshape(self.n_outputs, self.row_size)[:, : self.n_features]
+
     def _theta_from_parts(self, dW, db):
         grad = np.empty((self.n_outputs, self.row_size))
         grad[:, : self.n_features] = dW
@@ -195,8 +217,9 @@ class LinearObjective:
             J, dW, db = self._kernel_loss_grad(W, b)
             if self.l2:  # the penalty here, not in the kernel: a mini-batch keeps the full data's
                 W64 = np.asarray(W, dtype=np.float64)
-                J += 0.5 * self.l2 * float(np.sum(W64 * W64))
-                dW = dW + self.l2 * W64
+                l2W = self._coef_part(self.l2_weights) * W64
+                J += 0.5 * float(np.sum(l2W * W64))
+                dW = dW + l2W
         grad = self._theta_from_parts(dW, db)
         if self._check_finite:
             name = self._check_finite if isinstance(self._check_finite, str) else None
@@ -228,8 +251,8 @@ class LinearObjective:
         return self.l1 > 0 or self._lower is not None or self._upper is not None
 
     def nonsmooth_value(self, theta):
-        """``l1 ||W||_1`` (bounds hold at every point a solver produces)."""
-        return self.l1 * float(np.abs(np.asarray(theta)[self.coef_mask]).sum()) if self.l1 else 0.0
+        """``l1 sum_j f_j |W_j|`` (bounds hold at every point a solver produces)."""
+        return float(np.dot(self.l1_weights, np.abs(theta))) if self.l1 else 0.0
 
     def value(self, theta, smooth_cost):
         """The full cost, given the smooth part at ``theta``."""
@@ -238,7 +261,7 @@ class LinearObjective:
     def prox(self, theta, step):
         """``argmin_u l1 ||u_W||_1 + box(u_W) + ||u - theta||^2 / (2 step)``.
 
-        Soft-thresholding by ``step * l1``, then clipping to the bounds: both
+        Soft-thresholding by ``step * l1 f_j``, then clipping to the bounds: both
         act coordinate-wise, and for one coordinate the prox of a convex
         function plus an interval is the interval's projection of its prox.
         """
@@ -247,7 +270,7 @@ class LinearObjective:
         out = np.array(theta, dtype=np.float64)
         coef = out[self.coef_mask]
         if self.l1:
-            coef = np.sign(coef) * np.maximum(np.abs(coef) - step * self.l1, 0.0)
+            coef = np.sign(coef) * np.maximum(np.abs(coef) - step * self.l1_weights[self.coef_mask], 0.0)
         if self._lower is not None or self._upper is not None:
             coef = np.clip(coef, self._lower, self._upper)
         out[self.coef_mask] = coef
@@ -286,9 +309,12 @@ class LinearObjective:
     # -- curvature ---------------------------------------------------------
 
     def scores(self, theta):
-        """``Z = X W^T + b``, shape (m, K)."""
+        """``Z = X W^T + b (+ offset)``, shape (m, K)."""
         W, b = self.split(theta)
-        return np.asarray(self.X @ np.asarray(W, dtype=self.dtype).T, dtype=np.float64) + b
+        Z = np.asarray(self.X @ np.asarray(W, dtype=self.dtype).T, dtype=np.float64) + b
+        if self.offset is not None:
+            Z += self.offset.reshape(Z.shape)
+        return Z
 
     def _row_blocks(self):
         """Row blocks of X as float64 arrays (a copy only for float32 or sparse)."""
@@ -333,13 +359,13 @@ class LinearObjective:
         for k in range(K):  # fill the lower blocks, add the L2 term on coefficients
             for l in range(k):
                 H[k * r : (k + 1) * r, l * r : (l + 1) * r] = H[l * r : (l + 1) * r, k * r : (k + 1) * r].T
-        H[np.diag_indices_from(H)] += self.l2 * self.coef_mask
+        H[np.diag_indices_from(H)] += self.l2_weights
         return H
 
     def lipschitz_bound(self, n_power_iter=4, seed=0):
         """An estimate of the smooth gradient's Lipschitz constant ``L``.
 
-        ``L = CURVATURE_BOUND * lambda_max([X 1]^T S [X 1]) / S + l2``. The
+        ``L = CURVATURE_BOUND * lambda_max([X 1]^T S [X 1]) / S + max l2 f_j``. The
         eigenvalue is estimated by a few power iterations (two passes over X
         each); solvers that use it guard the step with a sufficient-decrease
         test, so an estimate from below costs a backtracking step, never a
@@ -358,7 +384,7 @@ class LinearObjective:
             v = Gv / norm
         # The Rayleigh quotient approaches lambda_max from below; the slack
         # makes most first steps succeed without backtracking.
-        bound = 1.1 * self.CURVATURE_BOUND * eig / self.weight_sum + self.l2
+        bound = 1.1 * self.CURVATURE_BOUND * eig / self.weight_sum + self.l2_max
         # All-zero data have a zero gradient already; any positive L will do.
         return bound if bound > 0 else 1.0
 
@@ -379,7 +405,7 @@ class LinearObjective:
     def example_lipschitz_max(self):
         """``max_i L_i``: the largest Lipschitz constant of one example's cost.
 
-        ``L_i = CURVATURE_BOUND (s_i / mean(s)) ||[x_i 1]||^2 + l2``; one pass
+        ``L_i = CURVATURE_BOUND (s_i / mean(s)) ||[x_i 1]||^2 + max l2 f_j``; one pass
         over X. Mini-batch SGD steps need this bound, not the full-batch one.
         """
         X = self.X
@@ -387,7 +413,12 @@ class LinearObjective:
         sq_norms = sq_norms.astype(np.float64) + float(self.fit_intercept)
         if self.sample_weight is not None:
             sq_norms *= self.sample_weight * (self.n_samples / self.weight_sum)
-        return self.CURVATURE_BOUND * float(sq_norms.max()) + self.l2
+        return self.CURVATURE_BOUND * float(sq_norms.max()) + self.l2_max
+
+    @property
+    def l2_max(self):
+        """The largest L2 strength on any coefficient (its share of the curvature)."""
+        return float(np.max(self.l2_weights, initial=0.0))
 
     def subset(self, rows):
         """The objective on the examples ``rows`` (a mini-batch), same penalty.
@@ -397,7 +428,8 @@ class LinearObjective:
         s = None if self.sample_weight is None else self.sample_weight[rows]
         return type(self)(
             self.X[rows], self.y[rows], s, l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept,
-            bounds=self.bounds, penalty_scale=self.penalty_scale, n_outputs=self.n_outputs,
+            bounds=self.bounds, penalty_scale=self.penalty_scale, penalty_factor=self.penalty_factor,
+            offset=None if self.offset is None else self.offset[rows], n_outputs=self.n_outputs,
         )
 
 
@@ -478,7 +510,7 @@ class LogisticObjective(LinearObjective):
 
     def _kernel_loss_grad(self, W, b):
         """The smooth cost without the L2 term: the public kernel, ``w`` in float64."""
-        J, dw, db = loss_and_grad(W[0], float(b[0]), self.X, self.y, self.sample_weight)
+        J, dw, db = loss_and_grad(W[0], float(b[0]), self.X, self.y, self.sample_weight, offset=self.offset)
         return J, dw[None, :], np.array([db])
 
     def _curvature(self, Z):
@@ -492,7 +524,7 @@ class SoftmaxObjective(LinearObjective):
     CURVATURE_BOUND = 0.5  # the largest eigenvalue of diag(a) - a a^T
 
     def _kernel_loss_grad(self, W, b):
-        return softmax_loss_and_grad(W, b, self.X, self.y, self.sample_weight)
+        return softmax_loss_and_grad(W, b, self.X, self.y, self.sample_weight, offset=self.offset)
 
     def hessian(self, theta):
         """The Hessian, made invertible along softmax's flat directions.

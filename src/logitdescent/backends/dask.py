@@ -972,7 +972,7 @@ class _DaskLinear(LinearObjective):
                                         self.n_outputs, self.n_params, name="hessian")
         self._hessian_along = True
         H = H / self.weight_sum
-        H[np.diag_indices_from(H)] += self.l2 * self.coef_mask
+        H[np.diag_indices_from(H)] += self.l2_weights
         return H
 
     def scores(self, theta):
@@ -989,7 +989,7 @@ class _DaskLinear(LinearObjective):
         mean_weight = self.weight_sum / self.n_samples
         top = self._chunks.map_reduce(_max_example_norm, self.fit_intercept, mean_weight,
                                       reduce=_max_partials, name="example-norm")
-        return self.CURVATURE_BOUND * top + self.l2
+        return self.CURVATURE_BOUND * top + self.l2_max
 
     def positive_weight_rows(self):
         """Sorted global indices of the rows of positive weight; None when every row has some.
@@ -1039,7 +1039,7 @@ class _DaskLinear(LinearObjective):
         X, y, s = self._chunks.gather_rows(rows)
         return self._memory_class(
             X, y, s, l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept, bounds=self.bounds,
-            penalty_scale=self.penalty_scale, n_outputs=self.n_outputs,
+            penalty_scale=self.penalty_scale, penalty_factor=self.penalty_factor, n_outputs=self.n_outputs,
         )
 
 
@@ -1113,7 +1113,16 @@ class DaskSoftmaxObjective(SoftmaxObjective, _DaskLinear):
 # The kernel contract on a Dask X
 
 
-def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf, client=None):
+def refuse_offset(offset):
+    """A ValueError for any ``offset`` but None: not supported on Dask yet."""
+    if offset is not None:
+        raise ValueError(
+            "offset is not supported with Dask input yet; add it to the data as a column and fix that "
+            "column's coefficient at 1 with coef_bounds, or evaluate in memory."
+        )
+
+
+def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf, offset=None, client=None):
     """:func:`logitdescent.kernel.loss_and_grad` for a Dask X: the same ``(J, dw, db)``.
 
     Persists X's chunks for the call (free when X is already persisted);
@@ -1127,6 +1136,8 @@ def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf, client=None):
     y : dask array of shape (m,), values in {0, 1}
     sample_weight : dask array of shape (m,), optional
     C : float, default=inf
+    offset : None
+        Not supported on Dask yet: anything but None is a ValueError.
     client : distributed.Client, optional
 
     Returns
@@ -1135,6 +1146,7 @@ def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf, client=None):
     dw : ndarray of shape (n,), in X's dtype
     db : float
     """
+    refuse_offset(offset)
     objective = DaskLogisticObjective(X, y, sample_weight, C=C, client=client)
     w = np.asarray(w, dtype=np.float64)
     if w.shape != (objective.n_features,):
@@ -1145,7 +1157,7 @@ def loss_and_grad(w, b, X, y, sample_weight=None, *, C=np.inf, client=None):
     return J, dW[0].astype(objective.dtype), float(db[0])
 
 
-def softmax_loss_and_grad(W, b, X, y, sample_weight=None, *, C=np.inf, client=None):
+def softmax_loss_and_grad(W, b, X, y, sample_weight=None, *, C=np.inf, offset=None, client=None):
     """:func:`logitdescent.kernel.softmax_loss_and_grad` for a Dask X.
 
     Parameters
@@ -1156,6 +1168,8 @@ def softmax_loss_and_grad(W, b, X, y, sample_weight=None, *, C=np.inf, client=No
     y : dask array of shape (m,), class indices in ``0 .. K-1``
     sample_weight : dask array of shape (m,), optional
     C : float, default=inf
+    offset : None
+        Not supported on Dask yet: anything but None is a ValueError.
     client : distributed.Client, optional
 
     Returns
@@ -1164,6 +1178,7 @@ def softmax_loss_and_grad(W, b, X, y, sample_weight=None, *, C=np.inf, client=No
     dW : ndarray of shape (K, n), in X's dtype
     db : ndarray of shape (K,), float64
     """
+    refuse_offset(offset)
     W = np.asarray(W, dtype=np.float64)
     if W.ndim != 2:
         raise ValueError(f"W must have shape (K, n); got {W.shape}.")

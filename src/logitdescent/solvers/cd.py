@@ -293,7 +293,10 @@ class _State:
             raise ValueError(f"theta0 must have shape ({objective.n_params},); got {theta.shape}.")
         self.theta = np.clip(theta, lower, upper)
         self.rows = self.theta.reshape(K, self.r)  # a view: rows[k] = [w_k, b_k]
-        self.l1, self.l2 = objective.l1, objective.l2
+        self.l1 = objective.l1  # whether there is an L1 term at all
+        # Per-feature strengths l1 f_j and l2 f_j (the same for every class).
+        self.l1_f = objective.l1_weights[: self.r][:n].copy()
+        self.l2_f = objective.l2_weights[: self.r][:n].copy()
         self.columns = ColumnSource(objective.X) if columns is None else columns
         s = objective.sample_weight
         self.s_over_S = (np.full(objective.n_samples, 1.0 / objective.weight_sum) if s is None
@@ -309,8 +312,10 @@ class _State:
         W = self.rows[:, :n]
         if np.any(W != 0):
             self.z = objective.scores(self.theta)
-        else:  # every coefficient zero: the scores are the intercepts, no pass over X
+        else:  # every coefficient zero: the scores are the intercepts (and offset), no pass over X
             self.z = np.broadcast_to(self._intercepts(), (objective.n_samples, K)).copy()
+            if objective.offset is not None:
+                self.z += objective.offset.reshape(self.z.shape)
 
     def _intercepts(self):
         return self.rows[:, -1] if self.fit_intercept else np.zeros(self.K)
@@ -328,7 +333,7 @@ class _State:
         return float(np.dot(self.s_over_S, per_example))
 
     def _penalty(self, W):
-        return 0.5 * self.l2 * float(np.sum(W * W)) + self.l1 * float(np.abs(W).sum())
+        return 0.5 * float(np.sum(self.l2_f * W * W)) + float(np.sum(self.l1_f * np.abs(W)))
 
     # -- the working set ---------------------------------------------------
 
@@ -344,7 +349,7 @@ class _State:
         if self.l1 == 0:  # no sparsity to exploit: Newton on every coordinate that can move
             return nonzero | violating
         size = np.max(np.abs(G), axis=0)
-        candidates = np.flatnonzero(~nonzero & (violating | (size >= (1.0 - margin) * self.l1)))
+        candidates = np.flatnonzero(~nonzero & (violating | (size >= (1.0 - margin) * self.l1_f)))
         room = max(WORKING_MIN, WORKING_GROWTH * int(nonzero.sum())) - int(nonzero.sum())
         if candidates.size > room:  # violators first, then by |gradient|
             order = np.lexsort((-size[candidates], ~violating[candidates]))
@@ -356,12 +361,10 @@ class _State:
     # -- proximal Newton on one working set ---------------------------------
 
     def _restricted(self, idx):
-        """The (K, |W| [+1]) views of the coordinates a step may change."""
-        cols = np.append(idx, self.n) if self.fit_intercept else idx
-        penalized = np.ones(cols.size, dtype=bool)
-        if self.fit_intercept:
-            penalized[-1] = False
-        return cols, penalized
+        """The columns of ``rows`` a step may change, and their L1 and L2 strengths."""
+        if not self.fit_intercept:
+            return idx, self.l1_f[idx], self.l2_f[idx]
+        return np.append(idx, self.n), np.append(self.l1_f[idx], 0.0), np.append(self.l2_f[idx], 0.0)
 
     def newton_on(self, features, max_steps, tol, history):
         """Proximal Newton steps changing only ``features`` (and intercepts).
@@ -371,8 +374,7 @@ class _State:
         """
         idx = np.flatnonzero(features)
         XW = self.columns.take(features)
-        cols, penalized = self._restricted(idx)
-        l1, l2 = self.l1, self.l2
+        cols, l1, l2 = self._restricted(idx)
         lower, upper = self.lower[:, cols], self.upper[:, cols]
         smooth = self._smooth_loss(self.z)
         cost = smooth + self._penalty(self.rows[:, : self.n])
@@ -383,22 +385,21 @@ class _State:
             R = self.s_over_S[:, None] * (P - self.Y)
             V = self.rows[:, cols]  # copies: (K, |W|+1)
             G = np.empty_like(V)
-            G[:, : idx.size] = XW.rmatvec(R).T + l2 * V[:, : idx.size]
+            G[:, : idx.size] = XW.rmatvec(R).T + l2[: idx.size] * V[:, : idx.size]
             if self.fit_intercept:
                 G[:, -1] = R.sum(axis=0)
             # The shared optimality vector, on these coordinates.
             trial = V - G
-            trial[:, penalized] = np.sign(trial[:, penalized]) * np.maximum(np.abs(trial[:, penalized]) - l1, 0.0)
+            trial = np.sign(trial) * np.maximum(np.abs(trial) - l1, 0.0)  # l1 = 0: unchanged
             opt = float(np.max(np.abs(V - np.clip(trial, lower, upper)), initial=0.0))
             if tol > 0 and opt <= tol:
                 break
-            H = self._hessian(XW, P, idx.size)
+            H = self._hessian(XW, P, l2[: idx.size])
             step = self._model_step(H, G.ravel(), V.ravel(), lower.ravel(), upper.ravel(),
-                                    np.tile(penalized, self.K), opt).reshape(V.shape)
+                                    np.tile(l1, self.K), opt).reshape(V.shape)
             delta = float(np.sum(G * step))
-            if l1:
-                pen = penalized
-                delta += l1 * float(np.abs(V[:, pen] + step[:, pen]).sum() - np.abs(V[:, pen]).sum())
+            if self.l1:
+                delta += float(np.sum(l1 * (np.abs(V + step) - np.abs(V))))
             if not np.any(step):
                 return steps, "gradient at the rounding floor of the data's dtype"
             # Near the optimum the predicted decrease (~opt^2 / H_jj) is below
@@ -431,14 +432,15 @@ class _State:
             history.record_cost(cost)
         return steps, None
 
-    def _hessian(self, XW, P, n_cols):
-        """The working set's Hessian, (K c, K c) with ``c = n_cols + fit_intercept``.
+    def _hessian(self, XW, P, l2):
+        """The working set's Hessian, (K c, K c) with ``c = len(l2) + fit_intercept``.
 
         Block ``(k, l)`` is ``[X_W 1]^T diag(d_kl) [X_W 1]`` with
         ``d_kl = s (p_k [k = l] - p_k p_l) / S`` (``s a (1 - a) / S`` for
-        the binary model), plus ``l2`` on the coefficients' diagonal.
+        the binary model), plus the features' L2 strengths ``l2`` on the
+        coefficients' diagonal.
         """
-        K = self.K
+        K, n_cols = self.K, l2.size
         c = n_cols + int(self.fit_intercept)
         H = np.empty((K * c, K * c))
         for k in range(K):
@@ -454,16 +456,16 @@ class _State:
                     H[l * c : (l + 1) * c, k * c : (k + 1) * c] = block.T
         for k in range(K):
             diagonal = np.arange(k * c, k * c + n_cols)
-            H[diagonal, diagonal] += self.l2
+            H[diagonal, diagonal] += l2
         return H
 
-    def _model_step(self, H, g, v, lower, upper, penalized, opt):
+    def _model_step(self, H, g, v, lower, upper, l1, opt):
         """The minimizer of the quadratic model plus L1 and bounds, as a step."""
-        if self.l1 == 0 and not (np.any(np.isfinite(lower)) or np.any(np.isfinite(upper))):
+        if not np.any(l1) and not (np.any(np.isfinite(lower)) or np.any(np.isfinite(upper))):
             try:
                 factor = scipy.linalg.cho_factor(H, lower=True, check_finite=False)
                 return -scipy.linalg.cho_solve(factor, g, check_finite=False)
             except scipy.linalg.LinAlgError:  # singular (unpenalized, collinear): least squares
                 return -scipy.linalg.lstsq(H, g, check_finite=False)[0]
-        d, _ = _cd.cd_quadratic(H, g, v, self.l1, lower, upper, penalized, min(INNER_RATIO * opt, opt * opt), MAX_SWEEPS)
+        d, _ = _cd.cd_quadratic(H, g, v, l1, lower, upper, min(INNER_RATIO * opt, opt * opt), MAX_SWEEPS)
         return d

@@ -7,8 +7,8 @@ test stops the solver only once the cost no longer changes at all.
 
 Coefficient bounds are L-BFGS-B's own box constraints. An L1 term is handled
 by splitting each coefficient into its positive and negative parts,
-``c = c+ - c-`` with ``c+, c- >= 0``, which turns ``l1 |c|`` into the smooth
-``l1 (c+ + c-)`` under bounds: the quasi-Newton solver then finds exact zeros
+``c = c+ - c-`` with ``c+, c- >= 0``, which turns ``l1 f_j |c|`` into the smooth
+``l1 f_j (c+ + c-)`` under bounds: the quasi-Newton solver then finds exact zeros
 (both parts at their bound) without any non-smooth step.
 """
 
@@ -87,6 +87,7 @@ class _SplitL1:
             np.concatenate([np.maximum(hi, 0), np.maximum(-lo, 0), upper[~self.mask]]),
         ))
         self.n_coef = int(self.mask.sum())
+        self.l1 = objective.l1_weights[self.mask]  # l1 f_j per coefficient
 
     def to_u(self, theta):
         coef = theta[self.mask]
@@ -100,10 +101,10 @@ class _SplitL1:
         return theta
 
     def loss_grad(self, u):
-        k, l1 = self.n_coef, self.objective.l1
+        k, l1 = self.n_coef, self.l1
         J, grad = self.objective.loss_grad(self.to_theta(u))
         g_coef = grad[self.mask]
-        J += l1 * float(u[: 2 * k].sum())
+        J += float(np.dot(l1, u[:k] + u[k : 2 * k]))
         return J, np.concatenate([g_coef + l1, l1 - g_coef, grad[~self.mask]])
 
 
