@@ -924,3 +924,84 @@ def test_summary_on_the_original_scale_matches_statsmodels(tmp_path, two_feature
     np.testing.assert_allclose(table["coef"], fit.params[order], rtol=1e-6)
     np.testing.assert_allclose(table["std_err"], fit.bse[order], rtol=1e-6)
     np.testing.assert_allclose(table["p_value"], fit.pvalues[order], rtol=1e-5)
+
+
+# -- --offset ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def offset_csv(tmp_path_factory):
+    """Three features, a known per-row term ``exposure`` in the scores, a binary label."""
+    rng = np.random.default_rng(0)
+    m = 600
+    X = rng.normal(size=(m, 3)) * [1, 2, 5] + [0, 1, 10]
+    exposure = rng.normal(size=m)
+    z = (X - [0, 1, 10]) / [1, 2, 5] @ [1.0, -1.0, 0.5] + exposure
+    y = np.where(rng.random(m) < 1 / (1 + np.exp(-z)), "yes", "no")
+    path = tmp_path_factory.mktemp("offset") / "offset.csv"
+    pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "exposure": exposure, "label": y}).to_csv(path, index=False)
+    return path
+
+
+def test_offset_trains_predicts_and_evaluates_with_the_same_column(tmp_path, offset_csv):
+    import statsmodels.api as sm
+    from sklearn.model_selection import train_test_split
+
+    out = tmp_path / "run"
+    result = invoke("train", "--data", offset_csv, "--target", "label", "--offset", "exposure", "--out", out,
+                    "--C", "inf", "--tol", "1e-10", "--summary", "--json")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert metrics["offset"] == "exposure" and metrics["n_features"] == 3
+    # The summary (original feature scale) is statsmodels' Logit with the offset, on the same training split.
+    frame = pd.read_csv(offset_csv)
+    train, _ = train_test_split(frame, test_size=0.25, random_state=0, stratify=frame["label"])
+    ref = sm.Logit((train["label"] == "yes").astype(int), sm.add_constant(train[["a", "b", "c"]], prepend=False),
+                   offset=train["exposure"]).fit(method="newton", tol=1e-12, disp=0)
+    table = pd.read_csv(out / "summary.csv", index_col=0)
+    np.testing.assert_allclose(table["coef"], ref.params, rtol=1e-8)
+    np.testing.assert_allclose(table["std_err"], ref.bse, rtol=1e-6)
+
+    # predict reads the column the model file names and adds it to the scores.
+    assert invoke("predict", "--model", out / "model.json", "--data", offset_csv, "--out", tmp_path / "p.csv",
+                  "-q").exit_code == 0
+    predicted = pd.read_csv(tmp_path / "p.csv")
+    model = load_model(out / "model.json")
+    expected = model.predict_proba(frame[["a", "b", "c"]], offset=frame["exposure"])[:, 1]
+    np.testing.assert_allclose(predicted["proba_yes"], expected, rtol=1e-12)
+    assert not np.allclose(expected, model.predict_proba(frame[["a", "b", "c"]])[:, 1])
+
+    result = invoke("evaluate", "--model", out / "model.json", "--data", offset_csv, "--target", "label", "--json",
+                    "--plots", tmp_path / "plots")
+    assert result.exit_code == 0, result.output
+    accuracy = np.mean(np.where(expected > 0.5, "yes", "no") == frame["label"])
+    assert json.loads(result.stdout)["accuracy"] == pytest.approx(accuracy)
+    assert (tmp_path / "plots" / "roc.png").read_bytes().startswith(PNG_MAGIC)
+
+    # Without the column, predict and evaluate refuse, naming it.
+    frame.drop(columns="exposure").to_csv(tmp_path / "no_exposure.csv", index=False)
+    for command in (["predict", "--out", tmp_path / "q.csv"], ["evaluate", "--target", "label"]):
+        result = invoke(*command, "--model", out / "model.json", "--data", tmp_path / "no_exposure.csv")
+        assert_one_line_error(result, 2)
+        assert "trained with --offset 'exposure'" in result.stderr
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--offset", "nosuch"], "no offset column 'nosuch'"),
+    (["--offset", "label"], "is the --target column"),
+])
+def test_bad_offset_flags_are_one_line_errors(tmp_path, offset_csv, flags, message):
+    result = invoke("train", "--data", offset_csv, "--target", "label", *flags, "--out", tmp_path / "run")
+    assert_one_line_error(result, 2)
+    assert message in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_offset_needs_data_and_two_classes(tmp_path, iris_csv):
+    result = invoke("train", "--offset", "x", "--out", tmp_path)
+    assert_one_line_error(result, 2)
+    assert "--offset names a column of --data" in result.stderr
+    result = invoke("train", "--data", iris_csv, "--target", "species", "--offset", "sepal width (cm)",
+                    "--out", tmp_path)
+    assert_one_line_error(result, 2)
+    assert "--offset takes a two-class target" in result.stderr

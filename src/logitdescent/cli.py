@@ -315,15 +315,15 @@ def _emit_json(obj):
     click.echo(json.dumps(obj, allow_nan=False))
 
 
-def _scores(model, X, y):
-    """Accuracy, log-loss and ROC AUC of ``model`` on ``(X, y)``.
+def _scores(model, X, y, offset=None):
+    """Accuracy, log-loss and ROC AUC of ``model`` on ``(X, y)`` (with ``offset``, if the model takes one).
 
     With more than two classes, ROC AUC is the macro average of each class
     against the rest. It is None (undefined) unless every class of the model
     appears in ``y``.
     """
     classes = model.classes_
-    proba = _checked_proba(model, X)
+    proba = _checked_proba(model, X, offset)
     y = np.asarray(y)
     every_class = np.isin(classes, y).all()
     if classes.size == 2:
@@ -331,16 +331,21 @@ def _scores(model, X, y):
     else:
         roc_auc = roc_auc_score(y, proba, multi_class="ovr", labels=classes) if every_class else None
     return {
-        "accuracy": float(accuracy_score(y, model.predict(X))),
+        "accuracy": float(accuracy_score(y, _predict(model, X, offset))),
         "log_loss": float(log_loss(y, proba, labels=classes)),
         "roc_auc": None if roc_auc is None else float(roc_auc),
     }
 
 
-def _checked_proba(model, X):
+def _predict(model, X, offset=None):
+    """``model.predict``, passing ``offset`` to the classifier only when there is one."""
+    return model.predict(X) if offset is None else model.predict(X, offset=offset)
+
+
+def _checked_proba(model, X, offset=None):
     """``predict_proba``, refusing to report NaN the user did not supply."""
     with np.errstate(all="ignore"):
-        proba = model.predict_proba(X)
+        proba = model.predict_proba(X) if offset is None else model.predict_proba(X, offset=offset)
     if not np.all(np.isfinite(proba)):
         rows = np.flatnonzero(~np.isfinite(proba).all(axis=1))
         raise DataError(
@@ -364,19 +369,19 @@ def _probability_columns(classes):
     return [f"proba_{label}" for label in classes.tolist()]
 
 
-def _prediction_table(model, X, threshold):
+def _prediction_table(model, X, threshold, offset=None):
     """The predicted label and one ``proba_<label>`` column per class.
 
     Two classes: the label is ``classes_[1]`` where its probability exceeds
     ``threshold`` (0.5 gives ``model.predict``). More classes: the most
     probable label (``threshold`` is None).
     """
-    proba = _checked_proba(model, X)
+    proba = _checked_proba(model, X, offset)
     classes = model.classes_
     if classes.size == 2:
         prediction = np.where(proba[:, 1] > threshold, classes[1], classes[0])
     else:
-        prediction = model.predict(X)
+        prediction = _predict(model, X, offset)
     table = {"prediction": prediction}
     table.update(zip(_probability_columns(classes), proba.T))
     return pd.DataFrame(table)
@@ -397,14 +402,35 @@ def _stored_threshold(path):
     return load_model_metadata(path).get("decision_threshold", _DEFAULT_THRESHOLD)
 
 
-def _model_metadata(model):
-    """What ``train`` stores beside the model: the ``--threshold`` it was given, if any."""
+def _model_metadata(model, offset=None):
+    """What ``train`` stores beside the model: the ``--threshold`` and the ``--offset`` column, if given."""
     threshold = click.get_current_context().meta.get("decision_threshold")
+    metadata = {} if offset is None else {"offset_column": offset}
     if threshold is None:
-        return None
+        return metadata or None
     if model.classes_.size != 2:
         raise click.UsageError(f"--threshold applies to two classes; this target has {model.classes_.size}")
-    return {"decision_threshold": threshold}
+    return {**metadata, "decision_threshold": threshold}
+
+
+def _pop_offset(frame, column, target=None, stored=False):
+    """``(frame without column, its values as float64)``; a DataError naming the problem otherwise.
+
+    ``stored``: the column comes from the model file, not from the command line.
+    """
+    if column == target:
+        raise DataError(f"--offset {column!r} is the --target column; name another column")
+    if column not in frame.columns:
+        why = f"the model was trained with --offset {column!r}, but " if stored else ""
+        raise DataError(f"{why}the data has no offset column {column!r}; columns: "
+                        f"{', '.join(map(repr, list(frame.columns)[:10]))}")
+    values = validate_features(frame[[column]])[column].to_numpy(dtype=np.float64)
+    return frame.drop(columns=[column]), values
+
+
+def _stored_offset_column(path):
+    """The ``--offset`` column a model file was trained with, or None."""
+    return load_model_metadata(path).get("offset_column")
 
 
 def _remember_threshold(ctx, param, value):
@@ -565,10 +591,10 @@ def _on_dask(data, workers, scheduler):
     return data is not None and (Path(data).is_dir() or not _GLOB_CHARACTERS.isdisjoint(str(data)))
 
 
-def _refuse_for_dask(ctx, rates, summary, checkpoint, resume, target):
+def _refuse_for_dask(ctx, rates, summary, checkpoint, resume, target, offset=None):
     """The train flags that need the data in this process, refused for Dask input."""
     needs_memory = [flag for flag, given in (("--summary", summary), ("--checkpoint", checkpoint),
-                                             ("--resume", resume is not None),
+                                             ("--resume", resume is not None), ("--offset", offset is not None),
                                              ("several --learning-rate values", len(rates) > 1)) if given]
     if needs_memory:
         raise click.UsageError(f"{', '.join(needs_memory)} cannot be used with Dask input (a folder or glob as "
@@ -881,13 +907,18 @@ Examples:
 
 # Flags a resumed run takes from its checkpoint: giving them again is an error.
 _RUN_FLAGS = ("data", "target", "test_size", "seed", "solver", "C", "l1_ratio", "penalty", "coef_bounds",
-              "learning_rate", "max_iter", "tol", "batch_size", "class_weight", "no_intercept", "summary")
+              "learning_rate", "max_iter", "tol", "batch_size", "class_weight", "no_intercept", "summary",
+              "offset")
 
 
 @main.command(cls=_TrainCommand, epilog=_TRAIN_EXAMPLES + "\n" + _EXIT_CODES_HELP)
 @click.option("--data", metavar="FILE",
               help="CSV or Parquet file to train on (default: the built-in breast cancer data).")
 @click.option("--target", metavar="COLUMN", help="The label column of --data.")
+@click.option("--offset", metavar="COLUMN",
+              help="A column of --data added to every score as a known term, not fitted (an exposure, a "
+                   "prior model's score; two classes). The model file names it: predict and evaluate "
+                   "read the same column.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default="logitdescent-out", show_default=True,
               help="Folder for model.json, metrics.json, learning_curve.png (and decision_boundary.png "
@@ -939,7 +970,7 @@ _RUN_FLAGS = ("data", "target", "test_size", "seed", "solver", "C", "l1_ratio", 
               help="Print metrics.json's object on stdout, nothing else; messages go to stderr.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_cluster_options
-def train(data, target, out_dir, test_size, seed, print_every, quiet, json_out, summary, checkpoint,
+def train(data, target, offset, out_dir, test_size, seed, print_every, quiet, json_out, summary, checkpoint,
           checkpoint_every, resume, learning_rate, workers, scheduler, **flags):
     """Fit a standardized logistic regression and save model, metrics and plots.
 
@@ -951,7 +982,7 @@ def train(data, target, out_dir, test_size, seed, print_every, quiet, json_out, 
     ctx = click.get_current_context()
     _check_cluster_flags(workers, scheduler)
     if _on_dask(data, workers, scheduler):
-        _refuse_for_dask(ctx, learning_rate, summary, checkpoint, resume, target)
+        _refuse_for_dask(ctx, learning_rate, summary, checkpoint, resume, target, offset)
         classifier = _check_flags(ctx, learning_rate, summary, checkpoint, flags)
         if not quiet:
             _warn_unused_flags(ctx, classifier.ignored_params())
@@ -968,6 +999,7 @@ def train(data, target, out_dir, test_size, seed, print_every, quiet, json_out, 
         start = _read_checkpoint(resume)
         arguments = start["arguments"]
         data, target, test_size, seed = (arguments[k] for k in ("data", "target", "test_size", "seed"))
+        offset = arguments.get("offset")
         classifier = LogisticRegression(**_decode(arguments["params"]))
         rates = (classifier.learning_rate,)
         if not _given(ctx, "out_dir"):
@@ -976,6 +1008,8 @@ def train(data, target, out_dir, test_size, seed, print_every, quiet, json_out, 
     else:
         if (data is None) != (target is None):
             raise click.UsageError("--data and --target go together: --data FILE --target COLUMN")
+        if offset is not None and data is None:
+            raise click.UsageError("--offset names a column of --data: give --data FILE --target COLUMN")
         rates = learning_rate
         classifier = _check_flags(ctx, rates, summary, checkpoint, flags)
     # Each flag's value was checked by its type (the estimator's constraints);
@@ -983,11 +1017,17 @@ def train(data, target, out_dir, test_size, seed, print_every, quiet, json_out, 
     if not quiet and resume is None:
         _warn_unused_flags(ctx, classifier.ignored_params())
     X, y = load_builtin(_BUILTIN) if data is None else load_dataset(data, target)
+    offsets = None
+    if offset is not None:
+        if y.nunique() != 2:
+            raise DataError(f"--offset takes a two-class target (one offset per row); {target!r} has "
+                            f"{y.nunique()} classes")
+        X, offsets = _pop_offset(X, offset, target)
     check_magnitude(X)
-    X_train, X_test, y_train, y_test = _split(X, y, test_size, seed)
+    X_train, X_test, y_train, y_test, *offsets = _split(X, y, test_size, seed, offsets)
     dataset = _BUILTIN if data is None else str(data)
     arguments = {"data": None if data is None else str(Path(data).resolve()), "target": target,
-                 "test_size": test_size, "seed": seed, "params": _encode(classifier.get_params())}
+                 "test_size": test_size, "seed": seed, "params": _encode(classifier.get_params()), "offset": offset}
     checkpointer = None
     if checkpoint:
         checkpointer = _Checkpointer(out_dir / _CHECKPOINT, arguments, _data_digest(data), checkpoint_every, start)
@@ -995,7 +1035,7 @@ def train(data, target, out_dir, test_size, seed, print_every, quiet, json_out, 
                 stream=sys.stderr if json_out else sys.stdout)
     runs = [_train_one(classifier if len(rates) == 1 else clone(classifier).set_params(learning_rate=rate),
                        X_train, y_train, (X_test, y_test), show, checkpointer,
-                       prefix="" if len(rates) == 1 else f"[learning rate {rate:g}] ")
+                       prefix="" if len(rates) == 1 else f"[learning rate {rate:g}] ", offsets=offsets)
             for rate in rates]
     usable = [run for run in runs if not run["diverged"]]
     if not usable:
@@ -1008,13 +1048,15 @@ def train(data, target, out_dir, test_size, seed, print_every, quiet, json_out, 
         raise _Failure("the fit produced non-finite coefficients; nothing was written")
 
     metrics = {"dataset": dataset, "target": str(y.name), **best["metrics"]}
+    if offset is not None:
+        metrics["offset"] = offset
     if start is not None:
         metrics["resumed_from_iteration"] = start["n_iter"]
     if len(runs) > 1:
         metrics["learning_rates"] = [{"learning_rate": run["learning_rate"], **{
             key: run["metrics"][key] for key in ("diverged", "converged", "n_iter", "final_cost",
                                                    "train_accuracy", "test_accuracy")}} for run in runs]
-    table = _summary_table(model, X_train, y_train) if summary else None
+    table = _summary_table(model, X_train, y_train, offsets[0]) if summary else None
     if not quiet:
         for warning in best["warnings"]:
             _warn(warning.message)
@@ -1033,13 +1075,13 @@ def train(data, target, out_dir, test_size, seed, print_every, quiet, json_out, 
               f"test acc {run['metrics']['test_accuracy']:.3f}", run["model"]["classifier"].loss_curve_,
               run["diverged"]) for run in runs],
             title=f"Learning rates compared: fixed-step gradient descent\non {name} ({len(y_train)} training examples)")
-    if X.shape[1] == 2:
+    if X.shape[1] == 2 and offset is None:  # with an offset the boundary moves from row to row
         outputs["decision_boundary.png"] = render_decision_boundary(
             model, X_train, y_train, title=f"Decision boundary of the {fitted.solver_} fit on {name} (training split)")
     outputs["metrics.json"] = _json_bytes(metrics)
     if table is not None:
         outputs["summary.csv"] = table.to_csv().encode("utf-8")
-    outputs["model.json"] = model_to_bytes(model, metadata=_model_metadata(model))
+    outputs["model.json"] = model_to_bytes(model, metadata=_model_metadata(model, offset))
     if checkpoint and Path(out_dir / _CHECKPOINT).exists():
         outputs[_CHECKPOINT] = None  # the run finished: its checkpoint is spent
     paths = _write_set(out_dir, outputs)
@@ -1074,16 +1116,20 @@ def _check_flags(ctx, rates, summary, checkpoint, flags):
     return classifier
 
 
-def _train_one(classifier, X_train, y_train, test, show, checkpointer, prefix=""):
-    """Standardize, fit ``classifier``, score; returns a dict describing the run."""
+def _train_one(classifier, X_train, y_train, test, show, checkpointer, prefix="", offsets=(None, None)):
+    """Standardize, fit ``classifier``, score; returns a dict describing the run.
+
+    ``offsets`` are the train and test rows' offsets (None without ``--offset``).
+    """
     scaler = StandardScaler().fit(X_train)
     X_scaled = scaler.transform(X_train)
     start = time.perf_counter()
-    caught, classifier = _fit(classifier, X_scaled, y_train, show=show, checkpointer=checkpointer, prefix=prefix)
+    caught, classifier = _fit(classifier, X_scaled, y_train, show=show, checkpointer=checkpointer, prefix=prefix,
+                              offset=offsets[0])
     fit_time = time.perf_counter() - start
     divergence = next((str(w.message) for w in caught if "diverged" in str(w.message)), None)
     model = Pipeline([("scaler", scaler), ("classifier", classifier)])
-    metrics = _training_metrics(model, (X_train, y_train), test, fit_time)
+    metrics = _training_metrics(model, (X_train, y_train, offsets[0]), (*test, offsets[1]), fit_time)
     metrics["learning_rate"] = classifier.learning_rate
     metrics["diverged"] = divergence is not None
     return {"model": model, "metrics": metrics, "warnings": caught, "diverged": divergence is not None,
@@ -1118,11 +1164,11 @@ def _training_metrics(model, train, test, fit_time):
     fitted). ``final_cost`` is the cost the fit minimized. ``n_nonzero_coef``
     counts the coefficients an L1 penalty left nonzero.
     """
-    (X_train, y_train), (X_test, y_test) = train, test
+    (X_train, y_train, offset_train), (X_test, y_test, offset_test) = train, test
     return {
         **_fit_metrics(model.named_steps["classifier"], len(y_train), len(y_test), fit_time),
-        "train_accuracy": float(accuracy_score(y_train, model.predict(X_train))),
-        **{f"test_{name}": value for name, value in _scores(model, X_test, y_test).items()},
+        "train_accuracy": float(accuracy_score(y_train, _predict(model, X_train, offset_train))),
+        **{f"test_{name}": value for name, value in _scores(model, X_test, y_test, offset_test).items()},
     }
 
 
@@ -1167,9 +1213,12 @@ def _estimator_params(*, solver, C, penalty, l1_ratio, coef_bounds, learning_rat
     }
 
 
-def _split(X, y, test_size, seed):
+def _split(X, y, test_size, seed, offset=None):
+    """``X_train, X_test, y_train, y_test, offset_train, offset_test`` (the offsets None without one)."""
+    arrays = (X, y) if offset is None else (X, y, offset)
     try:
-        return train_test_split(X, y, test_size=test_size, random_state=seed, stratify=y)
+        parts = train_test_split(*arrays, test_size=test_size, random_state=seed, stratify=y)
+        return parts if offset is not None else [*parts, None, None]
     except ValueError as exc:
         raise DataError(
             f"cannot hold out a stratified test split of {test_size:g}: {exc}; "
@@ -1214,8 +1263,8 @@ def _compile_kernel():
         notice.cancel()
 
 
-def _fit(classifier, X, y, *, show, checkpointer=None, prefix=""):
-    """Fit ``classifier`` on the standardized ``X``.
+def _fit(classifier, X, y, *, show, checkpointer=None, prefix="", offset=None):
+    """Fit ``classifier`` on the standardized ``X`` (with ``offset``, if given).
 
     Returns
     -------
@@ -1228,10 +1277,10 @@ def _fit(classifier, X, y, *, show, checkpointer=None, prefix=""):
     with _progress(classifier.max_iter, show, prefix) as callback:
         try:
             if checkpointer is not None:
-                return checkpointer.fit(classifier, X, y, callback)
+                return checkpointer.fit(classifier, X, y, callback, offset)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                classifier.fit(X, y, callback=callback)
+                classifier.fit(X, y, callback=callback, offset=offset)
             return list(caught), classifier
         except ValueError as exc:
             raise _Failure(f"fitting failed: {exc}") from exc
@@ -1297,7 +1346,7 @@ class _Checkpointer:
             self.coef, self.intercept = np.asarray(start["coef"]), np.asarray(start["intercept"])
             self.n_iter, self.curve = start["n_iter"], list(start["loss_curve"])
 
-    def fit(self, classifier, X, y, callback):
+    def fit(self, classifier, X, y, callback, offset=None):
         max_iter, segment, saved_at = classifier.max_iter, self.FIRST_SEGMENT, time.monotonic()
         try:
             while True:
@@ -1307,7 +1356,7 @@ class _Checkpointer:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     link.fit(X, y, coef_init=self.coef, intercept_init=self.intercept,
-                             callback=self._shifted(callback))
+                             callback=self._shifted(callback), offset=offset)
                 self.coef, self.intercept = link.coef_, link.intercept_
                 self.curve = [*self.curve, *link.loss_curve_[1 if self.curve else 0:].tolist()]
                 self.n_iter += link.n_iter_
@@ -1413,7 +1462,7 @@ def _decode(value):
 # -- summary on the original scale -------------------------------------------
 
 
-def _summary_table(model, X_train, y_train):
+def _summary_table(model, X_train, y_train, offset=None):
     """The Wald table of the fit, back-transformed to the original feature scale.
 
     The classifier saw ``z_j = (x_j - μ_j) / s_j``. Its parameters ``θ``
@@ -1428,7 +1477,7 @@ def _summary_table(model, X_train, y_train):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = classifier.summary(scaler.transform(X_train), np.asarray(y_train))
+            result = classifier.summary(scaler.transform(X_train), np.asarray(y_train), offset=offset)
     except ValueError as exc:
         raise _Failure(f"cannot compute --summary: {exc}") from exc
     mu, s = scaler.mean_, scaler.scale_
@@ -1509,11 +1558,18 @@ def predict(model_path, data, out, threshold, json_out, quiet, workers, schedule
         raise click.UsageError(f"--threshold applies to two classes; this model has {classes.size}")
     if threshold is None:
         threshold = _stored_threshold(model_path) if classes.size == 2 else None
+    offset_column = _stored_offset_column(model_path)
     if on_dask:
+        if offset_column is not None:
+            raise _BadInput(f"this model was trained with --offset {offset_column!r}, which Dask input does not "
+                            "support yet; predict a CSV or Parquet file")
         with _dask_client(workers, scheduler):
             return _predict_on_dask(model, model_path, data, Path(out), threshold, json_out, quiet)
-    X = _model_features(model, read_table(data), quiet=quiet)
-    predictions = _prediction_table(model, X, threshold)
+    frame, offset = read_table(data), None
+    if offset_column is not None:
+        frame, offset = _pop_offset(frame, offset_column, stored=True)
+    X = _model_features(model, frame, quiet=quiet)
+    predictions = _prediction_table(model, X, threshold, offset)
     parquet = out != "-" and Path(out).suffix.lower() in (".parquet", ".pq")
     if parquet:
         buffer = io.BytesIO()
@@ -1564,10 +1620,14 @@ def evaluate(model_path, data, target, out, plots_dir, json_out, quiet):
     model = _load_model(model_path)
     features, y = split_target(read_table(data), target, source=Path(data).name)
     validate_known_labels(y, model.classes_)
+    offset, offset_column = None, _stored_offset_column(model_path)
+    if offset_column is not None:
+        features, offset = _pop_offset(features, offset_column, target, stored=True)
     X = _model_features(model, features, quiet=quiet)
-    scores = _scores(model, X, y)
+    scores = _scores(model, X, y, offset)
     report = {"data": str(data), "n_examples": len(y), **scores}
-    pngs = render_evaluation(model, X, y, data_name=Path(data).name) if plots_dir is not None else None
+    pngs = (render_evaluation(model, X, y, data_name=Path(data).name, offset=offset)
+            if plots_dir is not None else None)
     if out is not None:
         _write_file(out, _json_bytes(report))
     if pngs is not None:

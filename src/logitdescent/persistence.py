@@ -88,7 +88,7 @@ FORMAT_NAME = "logitdescent-model"
 FORMAT_VERSION = 3
 _TOP_LEVEL_KEYS = {"format", "format_version", "logitdescent_version", "model", "sha256"}
 #: What the optional top-level "metadata" object may hold (covered by the checksum).
-_METADATA_KEYS = {"decision_threshold"}
+_METADATA_KEYS = {"decision_threshold", "offset_column"}
 
 # Dtypes whose values JSON can carry exactly: bool, integers, floats up to
 # 64 bits, fixed-width unicode, and object arrays of str (what scikit-learn
@@ -180,7 +180,9 @@ def save_model(model, path, *, metadata=None):
         Facts about the model's use, stored beside it and covered by the
         checksum: ``{"decision_threshold": t}`` (``0 <= t <= 1``), the
         probability above which a binary model's predictions take
-        ``classes_[1]``. Read back with :func:`load_model_metadata`.
+        ``classes_[1]``, and ``{"offset_column": name}``, the data column
+        that holds the model's offset (``train --offset``). Read back with
+        :func:`load_model_metadata`.
 
     Returns
     -------
@@ -307,7 +309,10 @@ def _checked_metadata(metadata, error=ModelFileError):
         isinstance(threshold, (int, float)) and not isinstance(threshold, bool) and 0 <= threshold <= 1
     ):
         raise error(f"metadata decision_threshold must be a number in [0, 1]; got {threshold!r}")
-    return {key: float(value) for key, value in metadata.items()}
+    column = metadata.get("offset_column")
+    if column is not None and not (isinstance(column, str) and column):
+        raise error(f"metadata offset_column must be a column name (a non-empty string); got {column!r}")
+    return {key: value if key == "offset_column" else float(value) for key, value in metadata.items()}
 
 
 # -- document level --------------------------------------------------------

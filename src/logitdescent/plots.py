@@ -226,7 +226,7 @@ def _class_colors(k):
     return colormaps["coolwarm"](np.linspace(0.0, 1.0, k))
 
 
-def render_evaluation(model, X, y, data_name="the data"):
+def render_evaluation(model, X, y, data_name="the data", offset=None):
     """ROC, precision-recall, confusion-matrix and calibration plots of a model.
 
     Every number comes from scikit-learn (``roc_curve``/``auc`` through
@@ -245,6 +245,8 @@ def render_evaluation(model, X, y, data_name="the data"):
         True labels, each one of ``model.classes_``.
     data_name : str, default="the data"
         Named in every title.
+    offset : array-like of shape (m,), default=None
+        The offset of a model fitted with one, passed to ``predict_proba``.
 
     Returns
     -------
@@ -257,7 +259,8 @@ def render_evaluation(model, X, y, data_name="the data"):
 
     classes = model.classes_
     y = np.asarray(y)
-    proba = model.predict_proba(X)
+    proba = model.predict_proba(X) if offset is None else model.predict_proba(X, offset=offset)
+    predicted = classes[np.argmax(proba, axis=1)]  # model.predict's rule (ties: the first class)
     binary = classes.size == 2
     # Binary: the positive class only; more: each class against the rest.
     columns = [(classes[1], 1)] if binary else [(label, k) for k, label in enumerate(classes)]
@@ -290,7 +293,7 @@ def render_evaluation(model, X, y, data_name="the data"):
 
     fig = _figure(figsize=(5.6, 4.8))
     ax = fig.add_subplot()
-    display = ConfusionMatrixDisplay.from_predictions(y, model.predict(X), labels=classes, ax=ax, colorbar=True)
+    display = ConfusionMatrixDisplay.from_predictions(y, predicted, labels=classes, ax=ax, colorbar=True)
     display.im_.colorbar.set_label("examples")
     ax.set_xlabel("predicted label")
     ax.set_ylabel("true label")
