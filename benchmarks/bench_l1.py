@@ -42,18 +42,19 @@ from sklearn.datasets import load_breast_cancer  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
 
+from logitdescent._blas import blas_context  # noqa: E402
 from logitdescent.objective import LogisticObjective  # noqa: E402
 from logitdescent.path import logistic_path, smallest_useful_C  # noqa: E402
 from logitdescent.solvers import SOLVERS  # noqa: E402
 
 GAP = 1e-8
-#: Our fits run with BLAS on one thread: newton-cd's BLAS calls are Gram
-#: matrices of a few dozen columns, and with two BLAS threads spinning next to
-#: the compiled kernel's threads a 20-value path (2e4 x 100) took 34-41 s
-#: against 3.9-4.4 s on one thread on the shared 2-core machine (results/l1.md).
-OUR_BLAS_THREADS = 1
+#: Our fits run inside the library's own BLAS policy (``blas_context``, what
+#: ``LogisticRegression.fit`` and ``logistic_path`` enter): one BLAS thread for
+#: newton-cd, whose BLAS calls are Gram matrices of a few dozen columns (two
+#: spinning BLAS threads next to the kernel's made a 20-value path 10x slower
+#: on the shared 2-core machine). A fresh ``threadpool_limits`` per fit would
+#: re-inspect the loaded libraries each time (~1.7 ms, half of a breast-cancer fit).
 TOLS = [1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10]
 SAGA_TOLS = [1e-4, 1e-6, 1e-8]
 
@@ -105,9 +106,9 @@ def cost(X, y, C, rho, theta):
 
 
 def fit_ours(X, y, C, rho, tol):
-    objective = LogisticObjective(X, y, C=C, l1_ratio=rho)
     t0 = time.perf_counter()
-    with threadpool_limits(1, user_api="blas"):  # see OUR_BLAS_THREADS
+    objective = LogisticObjective(X, y, C=C, l1_ratio=rho)
+    with blas_context(objective, "newton-cd"):
         result = SOLVERS["newton-cd"](objective, np.zeros(objective.n_params), max_iter=1000, tol=tol)
     return time.perf_counter() - t0, result.x
 
@@ -131,8 +132,7 @@ def fit_saga(X, y, C, rho, tol):
 
 def path_ours(X, y, Cs, rho, tol):
     t0 = time.perf_counter()
-    with threadpool_limits(1, user_api="blas"):
-        coefs, _, _ = logistic_path(X, y, Cs=Cs, l1_ratio=rho, tol=tol, max_iter=1000)
+    coefs, _, _ = logistic_path(X, y, Cs=Cs, l1_ratio=rho, tol=tol, max_iter=1000)  # enters blas_context per fit
     return time.perf_counter() - t0, coefs
 
 
@@ -193,7 +193,7 @@ def ratio(a, b):
     return "—" if a is None or b is None else f"{a / b:.2f}×"
 
 
-def run(quick, out):
+def run(quick, out, only=None):
     if quick:
         shapes = {"ar1": (2e4, 100), "wide": (2e3, 500), "sparse": (2e4, 2e3), "rounds": 3, "path100": False}
     else:
@@ -207,6 +207,8 @@ def run(quick, out):
          lambda: sparse(int(shapes["sparse"][0]), int(shapes["sparse"][1])), None),
         ("breast cancer standardized 569 x 30", breast_cancer, None),
     ]
+    if only:
+        datasets = [entry for entry in datasets if only.lower() in entry[0].lower()]
     lines = [f"# L1 and elastic-net: newton-cd vs glum vs saga ({'quick' if quick else 'full'} run)", ""]
     lines += [f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}, NumPy {np.__version__}; "
@@ -292,10 +294,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small shapes, 3 rounds, 20-value paths only")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--only", default=None, metavar="TEXT",
+                        help="only the data sets whose title contains TEXT (e.g. 'breast'); give --out too")
     args = parser.parse_args()
     here = os.path.dirname(__file__)
     out = args.out or os.path.join(here, "results", "l1.quick.md" if args.quick else "l1.md")
-    run(args.quick, out)
+    run(args.quick, out, args.only)
 
 
 if __name__ == "__main__":
