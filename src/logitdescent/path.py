@@ -23,7 +23,7 @@ from sklearn.utils.validation import _check_sample_weight
 
 from ._blas import blas_context
 from .objective import LogisticObjective, SoftmaxObjective
-from .solvers import SOLVERS, cd, choose_solver, warn_not_converged
+from .solvers import SOLVER_OPTIONS, SOLVERS, cd, choose_solver, warn_not_converged
 
 __all__ = ["logistic_path", "smallest_useful_C"]
 
@@ -121,7 +121,7 @@ def _check_ratio(l1_ratio):
 
 def logistic_path(
     X, y, *, Cs=10, l1_ratio=0.0, sample_weight=None, fit_intercept=True, tol=1e-6, max_iter=100,
-    solver="auto", eps=1e-3, screen=True,
+    solver="auto", eps=1e-3, screen=True, random_state=None,
 ):
     """Fit the penalized logistic regression along a grid of ``C`` values.
 
@@ -161,6 +161,10 @@ def logistic_path(
     screen : bool, default=True
         Let "newton-cd" screen features (strong rule, then the KKT check);
         ``False`` solves every fit on all features.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the solvers that draw random numbers ("sgd"), given to every
+        fit of the path as is (an int seeds each fit alike). The other
+        solvers ignore it.
 
     Returns
     -------
@@ -214,7 +218,8 @@ def logistic_path(
                 result = cd.minimize(objective, theta, max_iter=max_iter, tol=tol, screen=screen,
                                      first_margin=margin, columns=columns)
             else:
-                result = SOLVERS[name](objective, theta, max_iter=max_iter, tol=tol)
+                options = {"random_state": random_state} if "random_state" in SOLVER_OPTIONS[name] else {}
+                result = SOLVERS[name](objective, theta, max_iter=max_iter, tol=tol, **options)
         if not result.converged and tol > 0:
             warn_not_converged(result, name, stacklevel=2)
         theta = result.x
