@@ -310,3 +310,12 @@ def test_random_state_seeds_sgd(cancer):
     np.testing.assert_array_equal(first.coefs_paths_, again.coefs_paths_)
     np.testing.assert_array_equal(first.coef_, again.coef_)
     assert not np.array_equal(first.coefs_paths_, other.coefs_paths_)
+
+
+def test_docstring_example_runs():
+    import doctest
+
+    import logitdescent.cv
+
+    failures, tried = doctest.testmod(logitdescent.cv, optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failures == 0
