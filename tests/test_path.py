@@ -1,9 +1,12 @@
 """logistic_path: the grid, the exact smallest useful C, warm starts, screening."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from glum import GeneralizedLinearRegressor
+from sklearn.exceptions import ConvergenceWarning
 
 from logitdescent.objective import LogisticObjective
 from logitdescent.path import logistic_path, smallest_useful_C
@@ -134,3 +137,36 @@ def test_one_class_is_refused(binary):
     X, _, _ = binary
     with pytest.raises(ValueError, match="at least 2 classes"):
         logistic_path(X, np.ones(X.shape[0]), l1_ratio=1.0)
+
+
+@pytest.mark.parametrize("rho", [1.0, 0.5])
+def test_penalty_factors_along_the_path_match_glum(binary, rho):
+    # glum's P1 = P2 = f is the same objective: every point of the path agrees.
+    X, y, _ = binary
+    target = (y == "yes").astype(float)
+    f = np.random.default_rng(7).uniform(0.3, 3.0, X.shape[1])
+    f[[2, 9]] = 0.0  # two features unpenalized
+    coefs, Cs, _ = logistic_path(X, y, Cs=5, l1_ratio=rho, tol=1e-10, penalty_factor=f)
+    for C, coef in zip(Cs, coefs):
+        glum = GeneralizedLinearRegressor(family="binomial", alpha=1 / (C * len(y)), l1_ratio=rho, P1=f, P2=f,
+                                          gradient_tol=1e-12, max_iter=1000)
+        with warnings.catch_warnings():
+            # glum's line search may stop at the cost's rounding floor short of 1e-12: still ~1e-9 close.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            glum.fit(X, target)
+        np.testing.assert_allclose(coef, np.append(glum.coef_, glum.intercept_), atol=1e-7)
+    # Unpenalized features are never zeroed, even at the strongest penalty.
+    assert np.all(coefs[:, [2, 9]] != 0)
+
+
+def test_smallest_useful_C_with_penalty_factors_is_exact(binary):
+    X, y, _ = binary
+    f = np.random.default_rng(8).uniform(0.3, 3.0, X.shape[1])
+    c_min = smallest_useful_C(X, y, l1_ratio=1.0, penalty_factor=f)
+    assert c_min != pytest.approx(smallest_useful_C(X, y, l1_ratio=1.0))
+    near, _, _ = logistic_path(X, y, Cs=[c_min * (1 - 1e-6), c_min * (1 + 1e-3)], l1_ratio=1.0, tol=1e-12,
+                               penalty_factor=f)
+    n = X.shape[1]
+    assert np.all(near[0, :n] == 0) and np.count_nonzero(near[1, :n]) == 1
+    with pytest.raises(ValueError, match=r"penalty_factor must have shape \(30,\)"):
+        smallest_useful_C(X, y, penalty_factor=f[:3])

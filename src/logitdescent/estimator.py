@@ -378,24 +378,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return tuple(checked)
 
     def _validated_penalty_factor(self, n_features):
-        if self.penalty_factor is None:
-            return None
-        try:
-            factor = np.asarray(self.penalty_factor, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(f"penalty_factor must be numbers or None; got {self.penalty_factor!r}.") from None
-        if factor.shape != (n_features,):
-            raise ValueError(
-                f"penalty_factor must have shape ({n_features},), one factor per feature of X; got shape "
-                f"{factor.shape}."
-            )
-        if not (np.all(np.isfinite(factor)) and np.all(factor >= 0)):
-            bad = int(np.flatnonzero(~(np.isfinite(factor) & (factor >= 0)))[0])
-            raise ValueError(
-                f"penalty_factor must be finite and non-negative; got {factor[bad]} for feature {bad}. "
-                "Use 0 to leave a feature unpenalized."
-            )
-        return factor
+        return checked_penalty_factor(self.penalty_factor, n_features)
 
     # -- fitting -----------------------------------------------------------
 
@@ -1096,6 +1079,28 @@ def _check_weights(sample_weight):
             "sample_weight sums to infinity; divide every weight by the same constant "
             "(the fit does not change)."
         )
+
+
+def checked_penalty_factor(penalty_factor, n_features):
+    """``penalty_factor`` as float64 of shape (n_features,), finite and >= 0; None stays None."""
+    if penalty_factor is None:
+        return None
+    try:
+        factor = np.asarray(penalty_factor, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"penalty_factor must be numbers or None; got {penalty_factor!r}.") from None
+    if factor.shape != (n_features,):
+        raise ValueError(
+            f"penalty_factor must have shape ({n_features},), one factor per feature of X; got shape "
+            f"{factor.shape}."
+        )
+    if not (np.all(np.isfinite(factor)) and np.all(factor >= 0)):
+        bad = int(np.flatnonzero(~(np.isfinite(factor) & (factor >= 0)))[0])
+        raise ValueError(
+            f"penalty_factor must be finite and non-negative; got {factor[bad]} for feature {bad}. "
+            "Use 0 to leave a feature unpenalized."
+        )
+    return factor
 
 
 def _refuse_dask_offset(offset):

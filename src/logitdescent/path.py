@@ -22,6 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight
 
 from ._blas import blas_context
+from .estimator import checked_penalty_factor
 from .objective import LogisticObjective, SoftmaxObjective
 from .solvers import SOLVER_OPTIONS, SOLVERS, cd, choose_solver, warn_not_converged
 
@@ -72,7 +73,7 @@ def _zero_gradient(X, codes, K, s, fit_intercept):
     return np.asarray(G, dtype=np.float64)
 
 
-def smallest_useful_C(X, y, *, l1_ratio=1.0, sample_weight=None, fit_intercept=True):
+def smallest_useful_C(X, y, *, l1_ratio=1.0, sample_weight=None, fit_intercept=True, penalty_factor=None):
     """The largest penalty at which the L1 or elastic-net fit is all zeros.
 
     At ``W = 0`` with the intercepts at their own optimum ``b*`` (the
@@ -82,7 +83,11 @@ def smallest_useful_C(X, y, *, l1_ratio=1.0, sample_weight=None, fit_intercept=T
     probabilities: the weighted class frequencies, or 1/2 and ``1/K``
     without an intercept). The L2 part of the penalty has no gradient at zero.
     The multinomial bound takes the largest entry over all classes (the L1
-    term is per class).
+    term is per class). With penalty factors ``f`` the test is per feature,
+    ``|g_j| <= l1 f_j``, so ``C_min = rho / max_j |g_j| / f_j`` over the
+    features with ``f_j > 0``; features with ``f_j = 0`` are unpenalized and
+    the bound is then taken at the intercept-only point (glmnet fits those
+    features first), a lower bound on the largest useful penalty.
 
     Parameters
     ----------
@@ -93,6 +98,9 @@ def smallest_useful_C(X, y, *, l1_ratio=1.0, sample_weight=None, fit_intercept=T
         ``rho`` in [0, 1]; 0 (pure L2) gives ``inf``.
     sample_weight : array-like of shape (m,), default=None
     fit_intercept : bool, default=True
+    penalty_factor : array-like of shape (n,), default=None
+        Per-feature factors of the penalty (see
+        :class:`logitdescent.LogisticRegression`); None means all ones.
 
     Returns
     -------
@@ -103,11 +111,16 @@ def smallest_useful_C(X, y, *, l1_ratio=1.0, sample_weight=None, fit_intercept=T
     """
     l1_ratio = _check_ratio(l1_ratio)
     X, classes, codes, s = _validated(X, y, sample_weight)
-    return _smallest_useful_C(X, codes, classes.size, s, fit_intercept, l1_ratio)
+    factor = checked_penalty_factor(penalty_factor, X.shape[1])
+    return _smallest_useful_C(X, codes, classes.size, s, fit_intercept, l1_ratio, factor)
 
 
-def _smallest_useful_C(X, codes, K, s, fit_intercept, l1_ratio):
-    largest = float(np.max(np.abs(_zero_gradient(X, codes, K, s, fit_intercept)), initial=0.0))
+def _smallest_useful_C(X, codes, K, s, fit_intercept, l1_ratio, factor=None):
+    G = np.abs(_zero_gradient(X, codes, K, s, fit_intercept))  # (n, rows)
+    if factor is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            G = np.where(factor[:, None] > 0, G / factor[:, None], 0.0)
+    largest = float(np.max(G, initial=0.0))
     if l1_ratio == 0 or largest == 0:
         return np.inf
     return l1_ratio / largest
@@ -121,7 +134,7 @@ def _check_ratio(l1_ratio):
 
 def logistic_path(
     X, y, *, Cs=10, l1_ratio=0.0, sample_weight=None, fit_intercept=True, tol=1e-6, max_iter=100,
-    solver="auto", eps=1e-3, screen=True, random_state=None,
+    solver="auto", eps=1e-3, screen=True, random_state=None, penalty_factor=None,
 ):
     """Fit the penalized logistic regression along a grid of ``C`` values.
 
@@ -165,6 +178,10 @@ def logistic_path(
         Seed of the solvers that draw random numbers ("sgd"), given to every
         fit of the path as is (an int seeds each fit alike). The other
         solvers ignore it.
+    penalty_factor : array-like of shape (n,), default=None
+        Per-feature factors of both penalty terms (glmnet's
+        ``penalty.factor``; 0 leaves a feature unpenalized), for every fit of
+        the path and for the smallest useful C.
 
     Returns
     -------
@@ -187,17 +204,19 @@ def logistic_path(
         raise ValueError(f"solver must be one of {['auto', *SOLVERS]}; got {solver!r}.")
     X, classes, codes, s = _validated(X, y, sample_weight)
     K = classes.size
-    c_min = _smallest_useful_C(X, codes, K, s, fit_intercept, l1_ratio)
+    factor = checked_penalty_factor(penalty_factor, X.shape[1])
+    c_min = _smallest_useful_C(X, codes, K, s, fit_intercept, l1_ratio, factor)
     Cs = _grid(Cs, c_min, eps)
     unweighted = sample_weight is None
     weights = None if unweighted else s.astype(X.dtype)
     if K == 2:
         target = (codes == 1).astype(X.dtype)
         make = lambda C: LogisticObjective(X, target, weights, C=C, l1_ratio=l1_ratio,  # noqa: E731
-                                           fit_intercept=fit_intercept, check_finite="logistic_path")
+                                           fit_intercept=fit_intercept, penalty_factor=factor,
+                                           check_finite="logistic_path")
     else:
         make = lambda C: SoftmaxObjective(X, codes, weights, C=C, l1_ratio=l1_ratio,  # noqa: E731
-                                          fit_intercept=fit_intercept, n_outputs=K,
+                                          fit_intercept=fit_intercept, n_outputs=K, penalty_factor=factor,
                                           check_finite="logistic_path")
     rows = 1 if K == 2 else K
     row_size = X.shape[1] + int(fit_intercept)
