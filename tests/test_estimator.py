@@ -79,6 +79,11 @@ def test_class_weight_equals_sample_weight(breast_cancer_scaled):
     balanced = LogisticRegression(class_weight="balanced", tol=1e-10).fit(X, y)
     ref = SkLogisticRegression(class_weight="balanced", solver="newton-cholesky", tol=1e-12).fit(X, y)
     assert relative_error(balanced, ref) < 1e-8
+    # With sample weights, "balanced" weighs the classes by their total weight (scikit-learn 1.9).
+    s = np.random.default_rng(0).uniform(0.1, 5.0, y.size)
+    balanced = LogisticRegression(class_weight="balanced", tol=1e-10).fit(X, y, sample_weight=s)
+    ref = SkLogisticRegression(class_weight="balanced", solver="newton-cholesky", tol=1e-12).fit(X, y, sample_weight=s)
+    assert relative_error(balanced, ref) < 1e-8
 
 
 COURSE_X = np.array([[1.0, 3.0], [2.0, 4.0], [-1.0, -3.2]])

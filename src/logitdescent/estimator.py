@@ -404,9 +404,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         _check_weights(sample_weight)
         K = self.classes_.size
         n_outputs = 1 if K == 2 else K
-        if isinstance(self.class_weight, str):  # "balanced": among the classes present
+        if isinstance(self.class_weight, str):  # "balanced": among the classes present, weighted as scikit-learn 1.9
             present = np.unique(codes)
-            per_class = compute_class_weight("balanced", classes=present, y=codes)
+            per_class = compute_class_weight("balanced", classes=present, y=codes, sample_weight=sample_weight)
             sample_weight = sample_weight * per_class[np.searchsorted(present, codes)].astype(sample_weight.dtype)
         elif self.class_weight is not None:  # a dict keyed by the original labels
             per_class = self._checked_class_weight_dict()

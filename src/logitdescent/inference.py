@@ -554,7 +554,7 @@ def summary(model, X, y, sample_weight=None, cov_type="nonrobust", groups=None, 
     class_weight = getattr(model, "class_weight", None)
     if class_weight is not None:  # as fit folds them in
         if isinstance(class_weight, str):
-            per_class = compute_class_weight(class_weight, classes=np.arange(classes.size), y=codes)
+            per_class = compute_class_weight(class_weight, classes=np.arange(classes.size), y=codes, sample_weight=s)
         else:
             per_class = compute_class_weight(class_weight, classes=classes, y=classes)
         s = s * per_class[codes]

@@ -453,7 +453,9 @@ def class_weighted(sample_weight, codes, class_weight, classes, dtype=np.float64
     if isinstance(class_weight, str):
         if class_weight != "balanced":
             raise ValueError(f"class_weight must be a dict, 'balanced' or None; got {class_weight!r}.")
-        counts = np.asarray(da.bincount(codes, minlength=len(classes)).compute(), dtype=np.float64)
+        # scikit-learn 1.9's rule: the classes' total sample weights, not their counts.
+        counts = np.asarray(da.bincount(codes, weights=sample_weight, minlength=len(classes)).compute(),
+                            dtype=np.float64)
         present = counts > 0
         per_class = np.zeros(len(classes))
         per_class[present] = counts.sum() / (present.sum() * counts[present])
