@@ -41,7 +41,7 @@ from ldbench.common import (  # noqa: E402
 
 SECTIONS = ("kernel", "time", "memory", "lecture", "multi")
 #: Benchmarks with a command of their own whose latest results RESULTS.md includes.
-STANDALONE = (("bench_l1.py", "l1"), ("bench_dask.py", "dask"))
+STANDALONE = (("bench_l1.py", "l1"), ("bench_cv.py", "cv"), ("bench_features.py", "features"), ("bench_dask.py", "dask"))
 TITLES = {
     "kernel": "1. Kernel",
     "time": "2. Time to optimum",
