@@ -32,6 +32,7 @@ from glum import GeneralizedLinearRegressor  # noqa: E402
 from sklearn.datasets import load_breast_cancer  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
+from bench_l1 import ar1  # noqa: E402  (the same AR(1) data as the L1 benchmark)
 from ldbench.common import machine_info, machine_markdown  # noqa: E402
 from logitdescent import LogisticRegression  # noqa: E402
 
@@ -44,18 +45,6 @@ NOTES = """Notes:
 - glum's time depends on the factors: with some factors 0 (unpenalized features, as here) it takes more
   iterations than with all factors positive; our newton-cd treats an unpenalized feature like the intercept.
 - Under load glum's OpenMP threads slow down by up to 100x on this 2-core machine: run when it is quiet."""
-
-
-def ar1(m, n, rho=0.9, seed=0):
-    rng = np.random.default_rng(seed)
-    X = np.empty((m, n))
-    X[:, 0] = rng.standard_normal(m)
-    for j in range(1, n):
-        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * rng.standard_normal(m)
-    w = np.zeros(n)
-    w[rng.choice(n, 20, replace=False)] = rng.standard_normal(20)
-    y = (rng.random(m) < 1 / (1 + np.exp(-(X @ w + 0.5)))).astype(float)
-    return X, y
 
 
 def factors(n, seed=3):
