@@ -1126,7 +1126,7 @@ def _symmetric(objective, theta):
     if objective.fit_intercept:
         b -= b.mean()
     if objective.bounds is None:  # bounds may not allow the shift
-        free = objective._coef_part(objective.l2_weights + objective.l1_weights)[0] == 0
+        free = objective.coef_part(objective.l2_weights + objective.l1_weights)[0] == 0
         W[:, free] -= W[:, free].mean(axis=0)  # the features no penalty pins down
     return objective.join(W, b)
 

@@ -183,7 +183,7 @@ class LinearObjective:
         b = np.broadcast_to(np.asarray(b, dtype=np.float64), (self.n_outputs,))
         return np.column_stack([W, b]).ravel()
 
-    def _coef_part(self, vector):
+    def coef_part(self, vector):
         """The coefficient entries of a ``theta``-shaped vector, as (K, n)."""
         return vector.reshape(self.n_outputs, self.row_size)[:, : self.n_features]
 
@@ -217,7 +217,7 @@ class LinearObjective:
             J, dW, db = self._kernel_loss_grad(W, b)
             if self.l2:  # the penalty here, not in the kernel: a mini-batch keeps the full data's
                 W64 = np.asarray(W, dtype=np.float64)
-                l2W = self._coef_part(self.l2_weights) * W64
+                l2W = self.coef_part(self.l2_weights) * W64
                 J += 0.5 * float(np.sum(l2W * W64))
                 dW = dW + l2W
         grad = self._theta_from_parts(dW, db)

@@ -295,8 +295,8 @@ class _State:
         self.rows = self.theta.reshape(K, self.r)  # a view: rows[k] = [w_k, b_k]
         self.l1 = objective.l1  # whether there is an L1 term at all
         # Per-feature strengths l1 f_j and l2 f_j (the same for every class).
-        self.l1_f = objective.l1_weights[: self.r][:n].copy()
-        self.l2_f = objective.l2_weights[: self.r][:n].copy()
+        self.l1_f = objective.coef_part(objective.l1_weights)[0].copy()
+        self.l2_f = objective.coef_part(objective.l2_weights)[0].copy()
         self.columns = ColumnSource(objective.X) if columns is None else columns
         s = objective.sample_weight
         self.s_over_S = (np.full(objective.n_samples, 1.0 / objective.weight_sum) if s is None
