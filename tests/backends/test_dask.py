@@ -132,10 +132,10 @@ def test_label_encoding_and_class_weights_match_scikit_learn():
     np.testing.assert_array_equal(codes.compute(), classes)
     balanced = ld_dask.class_weighted(_dask(s), codes, "balanced", found).compute()
     per_class = compute_class_weight("balanced", classes=np.arange(K), y=classes, sample_weight=s)
-    np.testing.assert_allclose(balanced, s * per_class[classes], rtol=1e-14)
+    np.testing.assert_allclose(balanced, s * per_class[classes], rtol=1e-15)
     unweighted = ld_dask.class_weighted(None, codes, "balanced", found).compute()
     np.testing.assert_allclose(unweighted, compute_class_weight("balanced", classes=np.arange(K), y=classes)[classes],
-                               rtol=1e-14)
+                               rtol=1e-15)
     given = ld_dask.class_weighted(None, codes, {"a": 2.0, "c": 0.5}, found).compute()
     np.testing.assert_array_equal(given, np.array([2.0, 1.0, 0.5])[classes])
     with pytest.raises(ValueError, match="labels not in classes"):
