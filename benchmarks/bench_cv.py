@@ -76,9 +76,8 @@ class Result:
         self.C, self.paths, self.coef, self.folds = C, paths, coef, comparable_folds
 
 
-def run_ours(X, y, folds, l1, tol, n_jobs=1):
-    model = LogisticRegressionCV(Cs=CS, cv=folds, l1_ratios=(l1,), scoring="neg_log_loss", tol=tol,
-                                 use_legacy_attributes=False, n_jobs=n_jobs)
+def _timed_cv(model, X, y, folds):
+    """Fit a scikit-learn-layout ``LogisticRegressionCV`` (ours or scikit-learn's), timed."""
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -86,19 +85,19 @@ def run_ours(X, y, folds, l1, tol, n_jobs=1):
     elapsed = time.perf_counter() - t0
     paths = model.coefs_paths_[:, 0, :, 0, :]
     return elapsed, Result(model.C_, paths, np.append(model.coef_[0], model.intercept_), range(len(folds)))
+
+
+def run_ours(X, y, folds, l1, tol, n_jobs=1):
+    model = LogisticRegressionCV(Cs=CS, cv=folds, l1_ratios=(l1,), scoring="neg_log_loss", tol=tol,
+                                 use_legacy_attributes=False, n_jobs=n_jobs)
+    return _timed_cv(model, X, y, folds)
 
 
 def run_sklearn(X, y, folds, l1, tol, solver):
     max_iter = 100 if solver == "saga" else 1000
     model = SkLogisticRegressionCV(Cs=CS, cv=folds, l1_ratios=(l1,), scoring="neg_log_loss", tol=tol,
                                    solver=solver, max_iter=max_iter, use_legacy_attributes=False)
-    t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X, y)
-    elapsed = time.perf_counter() - t0
-    paths = model.coefs_paths_[:, 0, :, 0, :]
-    return elapsed, Result(model.C_, paths, np.append(model.coef_[0], model.intercept_), range(len(folds)))
+    return _timed_cv(model, X, y, folds)
 
 
 def run_glum(X, y, folds, l1, tol):
